@@ -1,0 +1,273 @@
+"""The rubric checker on small, purpose-written specs: each test pins one rule of what counts."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from translator.errors import InputError
+from translator.rubric import Severity, Verdict, detect_kind, score_text
+from translator.rubric.document import normalise_phrase, parse_document
+
+GOOD_CHANGE = """\
+# Fraud model: add transaction velocity
+
+We recommend adding `transaction_velocity_last_1h` to fraud-model v14.
+
+## Engineering requirements
+
+- Ingest from the `payments.transactions` Kafka topic, real-time, max lag 5 min.
+- The feature lookup adds 8 ms p95 at 2k QPS.
+
+## What can go wrong
+
+- If the velocity feature is missing, fall back to the v13 score and log a warning.
+
+## Validation
+
+Shadow mode for 48 hours; promote if precision >= 0.66, else roll back.
+"""
+
+
+def doc(text: str) -> str:
+    return textwrap.dedent(text)
+
+
+def statuses(text: str, kind: str = "general") -> dict[str, str]:
+    report = score_text(doc(text), kind=kind)
+    return {key: result.status for key, result in report.concerns.items()}
+
+
+def rules(text: str, kind: str = "general") -> list[str]:
+    return [f.rule for f in score_text(doc(text), kind=kind).findings]
+
+
+class TestDocumentModel:
+    def test_headings_of_every_style_become_sections_with_lines(self) -> None:
+        parsed = parse_document(doc("""\
+            Title
+            =====
+
+            Where the data comes from
+            -------------------------
+
+            ## 3. Data Lineage & SLAs
+            text
+            """))
+        assert [(s.title, s.line, s.level) for s in parsed.sections] == [
+            ("Title", 1, 1),
+            ("Where the data comes from", 4, 2),
+            ("3. Data Lineage & SLAs", 7, 2),
+        ]
+        assert parsed.sections[0].is_title
+        assert parsed.sections[2].heading == "data lineage and slas"
+
+    def test_code_fences_and_comments_are_not_text(self) -> None:
+        parsed = parse_document("Intro.\n\n```\nlineage: kafka topic, hourly\n```\n\n<!-- lineage hourly -->\n")
+        assert [b.text for b in parsed.blocks] == ["Intro."]
+        assert parsed.code_lines == 3
+
+    def test_lead_ins_bold_and_label(self) -> None:
+        parsed = parse_document(doc("""\
+            **Data lineage.** From `events.clicks`, hourly.
+
+            1. **Validation**: shadow for 48 hours.
+
+            Failure modes: if the topic lags, serve the cached score.
+            """))
+        assert [(b.lead_in, b.body) for b in parsed.blocks] == [
+            ("data lineage", "From `events.clicks`, hourly."),
+            ("validation", "shadow for 48 hours."),
+            ("failure modes", "if the topic lags, serve the cached score."),
+        ]
+
+    def test_table_rows_are_blocks_with_their_lines(self) -> None:
+        parsed = parse_document("| option | p95 |\n|---|---|\n| GBDT | 12 ms |\n| transformer | 95 ms |\n")
+        assert [(b.kind, b.text, b.line) for b in parsed.blocks] == [
+            ("table_row", "option | p95", 1),
+            ("table_row", "GBDT | 12 ms", 3),
+            ("table_row", "transformer | 95 ms", 4),
+        ]
+
+    def test_malformed_front_matter_is_an_input_error(self) -> None:
+        with pytest.raises(InputError, match="front matter is not valid YAML"):
+            parse_document("---\nkind: [unclosed\n---\n# Title\n", "spec.md")
+
+    def test_normalise_phrase_strips_numbering_and_punctuation(self) -> None:
+        assert normalise_phrase("2.1) Trade-offs & Costs:") == "trade offs and costs"
+        assert normalise_phrase("TL;DR") == "tl dr"
+
+
+class TestConcernStatus:
+    def test_complete_spec_has_every_concern_present(self) -> None:
+        report = score_text(GOOD_CHANGE, kind="model-change")
+        assert {k: v.status for k, v in report.concerns.items()} == dict.fromkeys(report.concerns, "present")
+        assert report.passed and report.score == 100
+
+    def test_latency_found_by_content_under_another_heading(self) -> None:
+        report = score_text(GOOD_CHANGE, kind="model-change")
+        latency = report.concerns["latency_cost"]
+        assert latency.line == 8 and "8 ms p95" in (latency.evidence or "")
+
+    def test_heading_alias_locates_a_concern(self) -> None:
+        result = statuses("""\
+            ## What can go wrong
+            - If `session_duration` is 0, return null and log an error.
+            """)
+        assert result["failure_modes"] == "present"
+
+    def test_named_but_inadequate_is_incomplete(self) -> None:
+        result = statuses("""\
+            ## Data lineage
+            Comes from the `crm.accounts` table.
+
+            ## Failure modes
+            - Upstream outage.
+            - Missing values.
+
+            ## Validation
+            We'll A/B test it.
+            """)
+        assert result["lineage"] == "incomplete"
+        assert result["failure_modes"] == "incomplete"
+        assert result["validation"] == "incomplete"
+
+    def test_failure_handling_must_pair_with_its_condition(self) -> None:
+        # A condition in one bullet and a handling in another is not a failure mode with handling.
+        result = statuses("""\
+            ## Failure modes
+            - If the topic lags behind.
+            - Alerts go to the on-call channel.
+            """)
+        assert result["failure_modes"] == "incomplete"
+
+    def test_placeholder_bodies_count_as_missing(self) -> None:
+        report = score_text(doc("""\
+            ## Latency
+            TBD
+
+            ## Failure modes
+            [More Information Needed]
+            """), kind="general")
+        assert report.concerns["latency_cost"].status == "missing"
+        assert report.concerns["latency_cost"].evidence == "placeholder: TBD"
+        assert report.concerns["failure_modes"].status == "missing"
+        present = next(f for f in report.findings if f.rule == "latency-cost-present")
+        assert present.line == 1 and "TBD" in present.message
+
+    def test_empty_section_counts_as_missing(self) -> None:
+        assert statuses("## Validation\n\n## Rollout\nShip it.\n")["validation"] == "missing"
+
+    def test_text_in_code_fences_never_counts(self) -> None:
+        result = statuses("""\
+            ## Notes
+            ```yaml
+            lineage: payments.transactions, streaming, max lag 5 min
+            latency: 8 ms p95
+            ```
+            """)
+        assert result["lineage"] == "missing"
+        assert result["latency_cost"] == "missing"
+
+    def test_vague_latency_section_is_incomplete_and_flagged(self) -> None:
+        report = score_text("## Serving budget\nShould be fast, minimal overhead.\n", kind="general")
+        assert report.concerns["latency_cost"].status == "incomplete"
+        vague = [f for f in report.findings if f.rule == "quantified-claims"]
+        assert [f.line for f in vague] == [2, 2]
+
+    def test_questions_state_nothing(self) -> None:
+        result = statuses("""\
+            ## Open questions
+            - Which source (table, stream, topic) does the data come from, and at what cadence and freshness SLA?
+            - What does this cost in serving latency (p95, in ms)?
+            """)
+        assert result["lineage"] == "missing" and result["latency_cost"] == "missing"
+
+    def test_inline_code_counts(self) -> None:
+        result = statuses("**Lineage:** reads `payments.transactions` every 5 minutes.\n")
+        assert result["lineage"] == "present"
+
+
+class TestQualityChecks:
+    def test_quantified_claim_is_not_flagged(self) -> None:
+        assert "quantified-claims" not in rules("Significantly faster: p95 drops 40 ms.\n")
+
+    def test_unquantified_claim_is_flagged(self) -> None:
+        assert "quantified-claims" in rules("The new model is significantly better.\n")
+
+    def test_metric_change_without_consequence_is_flagged(self) -> None:
+        assert "so-what" in rules("Precision went 0.62 -> 0.67 on the holdout.\n\nThe team liked it.\n")
+
+    def test_metric_change_with_consequence_passes(self) -> None:
+        assert "so-what" not in rules("Precision went 0.62 -> 0.67, so we must ingest the velocity feature.\n")
+
+    def test_recommendation_not_first(self) -> None:
+        text = "## Background\nWe looked at data.\n\n## Recommendation\nWe recommend shipping v2.\n"
+        report = score_text(text, kind="general")
+        assert report.concerns["recommendation"].status == "present"
+        assert [f.line for f in report.findings if f.rule == "recommendation-first"] == [2]
+
+    def test_recommendation_first_passes_when_leading(self) -> None:
+        assert "recommendation-first" not in rules("# Memo\n\nWe recommend shipping v2.\n\n## Details\nMore.\n")
+
+    def test_memo_longer_than_a_page(self) -> None:
+        text = "We recommend the GBDT.\n\n" + ("word " * 700)
+        report = score_text(text, kind="tradeoff-memo")
+        finding = next(f for f in report.findings if f.rule == "memo-length")
+        assert "704 words" in finding.message  # 4 words of recommendation + 700
+
+    def test_repeated_sections_are_not_mece(self) -> None:
+        body = " ".join(f"the transformer model improves ranking quality for segment {i} users" for i in range(4))
+        report = score_text(f"## Benefits\n{body}\n\n## Advantages\n{body}\n", kind="general")
+        overlap = [f for f in report.findings if f.rule == "mece-overlap"]
+        assert len(overlap) == 1 and overlap[0].line == 4
+
+    def test_distinct_sections_are_not_flagged(self) -> None:
+        assert "mece-overlap" not in rules(GOOD_CHANGE, kind="model-change")
+
+
+class TestVerdictAndSuppression:
+    def test_missing_lineage_fails_on_error(self) -> None:
+        report = score_text("We recommend shipping.\n", kind="general")
+        assert not report.passed
+        assert any(f.rule == "lineage-present" and f.severity == Severity.error for f in report.findings)
+
+    def test_fail_on_warning_is_stricter(self) -> None:
+        text = GOOD_CHANGE + "\nIt should be fast.\n"
+        assert score_text(text, kind="model-change").passed
+        assert not score_text(text, kind="model-change", verdict=Verdict(fail_on=Severity.warning)).passed
+
+    def test_fail_under(self) -> None:
+        assert not score_text(GOOD_CHANGE + "\nIt should be fast.\n", kind="model-change", verdict=Verdict(fail_under=100)).passed
+
+    def test_inline_suppression_of_a_rule_from_its_line(self) -> None:
+        text = "We recommend it.\n\nIt is significantly better.\n\n<!-- translator: disable=quantified-claims -->\nIt scales well.\n"
+        report = score_text(text, kind="general")
+        lines = [f.line for f in report.findings if f.rule == "quantified-claims"]
+        assert lines == [3] and report.suppressed == 1
+
+    def test_suppressing_a_concern_silences_all_its_rules_and_restores_score(self) -> None:
+        base = "We recommend X.\n"
+        before = score_text(base, kind="general")
+        after = score_text(base + "<!-- translator: disable=lineage -->\n", kind="general")
+        assert not any(f.concern == "lineage" for f in after.findings)
+        assert after.score > before.score
+
+
+class TestKindDetection:
+    @pytest.mark.parametrize(
+        ("text", "kind"),
+        [
+            ("## Model details\nx\n## Intended use\ny\n## Ethical considerations\nz\n## Training data\nw\n", "model-card"),
+            ("## Formula\n`a/b`\n## Compute and storage\nfloat32 in the feature store\n", "feature-spec"),
+            ("## Decision matrix\n| a | b |\n|--|--|\n| 1 | 2 |\n## Business impact\nrevenue\nvs transformer\n", "tradeoff-memo"),
+            ("## Situation\nRecall fell.\n## Mitigation options\nRetrain.\n## Timeline\n2 weeks; launch risk.\n", "risk-brief"),
+            ("Some thoughts about lunch.\n", "general"),
+        ],
+    )
+    def test_detects_kind(self, text: str, kind: str) -> None:
+        assert detect_kind(parse_document(text)) == kind
+
+    def test_front_matter_kind_wins(self) -> None:
+        assert score_text("---\nkind: service-contract\n---\n# X\n").kind == "service-contract"

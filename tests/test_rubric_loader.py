@@ -1,0 +1,99 @@
+"""Rubrics as data: built-ins load, users extend them, broken files say where they are broken."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from translator.errors import RubricError
+from translator.rubric import builtin_kinds, load_rubric, load_vocabulary, score_text
+
+
+def write(tmp_path: Path, text: str, name: str = "my.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_builtin_loads_and_names_only_known_concerns() -> None:
+    vocabulary = load_vocabulary()
+    assert set(builtin_kinds()) == {
+        "general", "model-change", "feature-spec", "tradeoff-memo", "service-contract", "risk-brief", "model-card"
+    }
+    for kind in builtin_kinds():
+        rubric = load_rubric(kind)
+        assert rubric.kind == kind
+        assert set(rubric.concerns) <= set(vocabulary.concerns)
+        assert {"lineage", "latency_cost", "failure_modes", "validation", "recommendation"} <= set(rubric.concerns)
+
+
+def test_extends_overrides_and_disables(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+version: 1
+kind: house-style
+title: House style
+extends: feature-spec
+disable: [memo-length-does-not-exist]
+criteria: []
+""")
+    with pytest.raises(RubricError, match="no criterion 'memo-length-does-not-exist' to disable"):
+        load_rubric(path)
+    path = write(tmp_path, """\
+version: 1
+kind: house-style
+title: House style
+extends: feature-spec
+disable: [storage-framework]
+criteria:
+  - id: lineage-present
+    severity: warning
+  - id: owner-named
+    concern: recommendation
+    check: concern_adequate
+    require: [[identifier]]
+    severity: info
+    message: No owner.
+""")
+    rubric = load_rubric(path)
+    by_id = {c.id: c for c in rubric.criteria}
+    assert by_id["lineage-present"].severity.value == "warning"
+    assert by_id["lineage-present"].message == load_rubric("general").criteria[2].message
+    assert "storage-framework" not in by_id and "owner-named" in by_id and "formula-present" in by_id
+    report = score_text("We recommend it.\n", rubric=path)
+    lineage = next(f for f in report.findings if f.rule == "lineage-present")
+    assert lineage.severity.value == "warning"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: lineage\n    severity: fatal\n    message: m\n",
+         r"my\.yaml:8: criteria\[a\]\.severity: Input should be 'error', 'warning' or 'info'"),
+        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: telepathy\n    message: m\n",
+         r"my\.yaml:6: criteria\[a\]\.check: Input should be"),
+        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: vibes\n    message: m\n",
+         r"concern 'vibes' is not in the vocabulary"),
+        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_adequate\n    concern: lineage\n    require: [[nope]]\n    message: m\n",
+         r"require names unknown signal 'nope'"),
+        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n   check: [\n", r"my\.yaml:\d+: "),
+        ("version: 1\nkind: x\ntitle: X\nextends: no-such-kind\ncriteria: []\n", r"unknown rubric 'no-such-kind'"),
+        ("- just\n- a list\n", r"my\.yaml:1: a rubric must be a mapping"),
+        ("version: 1\nkind: x\ncriteria: []\n", r"my\.yaml:1: title: Field required"),
+    ],
+)
+def test_broken_rubrics_name_file_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(RubricError, match=expected):
+        load_rubric(write(tmp_path, text))
+
+
+def test_extends_cycle_is_reported(tmp_path: Path) -> None:
+    write(tmp_path, "version: 1\nkind: a\ntitle: A\nextends: ./b.yaml\ncriteria: []\n", "a.yaml")
+    write(tmp_path, "version: 1\nkind: b\ntitle: B\nextends: ./a.yaml\ncriteria: []\n", "b.yaml")
+    with pytest.raises(RubricError, match="cycle"):
+        load_rubric(tmp_path / "a.yaml")
+
+
+def test_missing_rubric_file(tmp_path: Path) -> None:
+    with pytest.raises(RubricError, match="not found"):
+        load_rubric(tmp_path / "nope.yaml")

@@ -1,0 +1,42 @@
+"""The one exception tree of spec-translator.
+
+Library code raises these; the CLI turns each into a single line on stderr and an exit code.
+Keep messages one line, and lead with the file or thing they are about, so that a user who
+scored 200 files knows which one to open.
+"""
+
+from __future__ import annotations
+
+
+class TranslatorError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class InputError(TranslatorError):
+    """A file or argument the user gave cannot be read or used (missing, empty, binary, too big)."""
+
+
+class ConfigError(TranslatorError):
+    """pyproject.toml [tool.translator] or .translator.toml is malformed."""
+
+
+class RubricError(TranslatorError):
+    """A rubric file is malformed; the message names the file, line and field."""
+
+
+class ModelServiceError(TranslatorError):
+    """The model service failed in a way retries did not cure (auth, unknown model, outage)."""
+
+    exit_code = 4
+
+
+class DraftRejected(TranslatorError):
+    """A draft did not pass the gate after the allowed repair rounds."""
+
+    exit_code = 3

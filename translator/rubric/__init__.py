@@ -1,0 +1,25 @@
+"""The rubric checker: Markdown -> sections -> checks -> a Report. Imports no LLM library."""
+
+from translator.rubric.api import score_file, score_files, score_text
+from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
+from translator.rubric.model import Criterion, Rubric, Severity
+from translator.rubric.report import ConcernResult, DocumentReport, Finding, Report
+from translator.rubric.scoring import Verdict, detect_kind
+
+__all__ = [
+    "ConcernResult",
+    "Criterion",
+    "DocumentReport",
+    "Finding",
+    "Report",
+    "Rubric",
+    "Severity",
+    "Verdict",
+    "builtin_kinds",
+    "detect_kind",
+    "load_rubric",
+    "load_vocabulary",
+    "score_file",
+    "score_files",
+    "score_text",
+]

@@ -1,0 +1,79 @@
+"""Score files: read them with the shared input rules, score each, collect one Report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from translator.errors import TranslatorError
+from translator.inputs import STDIN, Problem, expand_inputs
+from translator.rubric.loader import load_rubric
+from translator.rubric.model import Rubric
+from translator.rubric.report import DocumentReport, InputProblem, Report
+from translator.rubric.scoring import Verdict, score_text
+from translator.errors import InputError
+from translator.sources import text as source_text
+
+SPEC_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+DEFAULT_MAX_BYTES = 5_000_000
+
+
+def score_file(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    rubric: str | Path | Rubric | None = None,
+    verdict: Verdict = Verdict(),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> DocumentReport:
+    """Score one Markdown file ("-" for stdin). Raises InputError or RubricError."""
+    text = read_spec(str(path), max_bytes=max_bytes)
+    return score_text(text, path="<stdin>" if str(path) == STDIN else str(path), kind=kind, rubric=rubric, verdict=verdict)
+
+
+def read_spec(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """A spec file's text, with the input rules every reader shares (size, binary, encoding)."""
+    if path == STDIN:
+        display = source_text.STDIN_NAME
+        data = source_text.read_stdin_bytes(max_bytes)
+    else:
+        display = path
+        source_text.check_size(source_text.check_file(Path(path), display), display, max_bytes)
+        data = source_text.read_file_bytes(Path(path), display, max_bytes)
+    text = source_text.decode_bytes(data, display)
+    if not text.strip():
+        raise InputError("is empty", path=display)
+    return text
+
+
+def score_files(
+    arguments: Iterable[str],
+    *,
+    kind: str | None = None,
+    rubric: str | Path | Rubric | None = None,
+    verdict: Verdict = Verdict(),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Report:
+    """Score every file that ``arguments`` name (files, folders, globs, "-").
+
+    A file that cannot be read or scored becomes an entry in ``Report.errors``; the others are
+    still scored.
+    """
+    # A broken rubric or an unknown kind is one error for the whole run, not one per file.
+    if rubric is not None and not isinstance(rubric, Rubric):
+        rubric = load_rubric(rubric)
+    elif kind is not None:
+        rubric = load_rubric(kind)
+    documents: list[DocumentReport] = []
+    problems: list[InputProblem] = []
+    for item in expand_inputs(arguments, SPEC_SUFFIXES):
+        if isinstance(item, Problem):
+            problems.append(InputProblem(path=item.path, message=item.message))
+            continue
+        try:
+            documents.append(score_file(item, kind=kind, rubric=rubric, verdict=verdict, max_bytes=max_bytes))
+        except TranslatorError as exc:
+            message = str(exc)
+            prefix = f"{exc.path}: " if exc.path else ""
+            problems.append(InputProblem(path=exc.path or item, message=message.removeprefix(prefix)))
+    return Report.build(documents, problems)

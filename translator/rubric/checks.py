@@ -1,0 +1,239 @@
+"""One function per check type, looked up by the ``check:`` name a rubric criterion gives.
+
+A check returns the findings of one criterion on one document; no findings means it passed.
+``CheckContext.failed`` lets a check fail silently (lose its weight without a finding) when
+another criterion already tells the reader the same thing, e.g. an adequacy rule on a concern
+that is missing altogether.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from translator.rubric.document import Block, Document
+from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher, concerns_named_by
+from translator.rubric.model import Criterion, Rubric, Severity, Vocabulary
+from translator.rubric.report import Finding
+
+_SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass
+class CheckContext:
+    doc: Document
+    rubric: Rubric
+    vocabulary: Vocabulary
+    matcher: SignalMatcher
+    locator: ConcernLocator
+    resolutions: dict[str, Resolution] = field(default_factory=dict)
+    silent_failures: set[str] = field(default_factory=set)
+
+    def fail_silently(self, criterion: Criterion) -> list[Finding]:
+        self.silent_failures.add(criterion.id)
+        return []
+
+    def status_rules(self, concern: str) -> list[Rule]:
+        """The adequacy rules that decide a concern's status: those of severity warning or error."""
+        return [
+            (c.require, c.scope)
+            for c in self.rubric.criteria
+            if c.check == "concern_adequate" and c.concern == concern and c.severity != Severity.info
+        ]
+
+    def resolve(self, concern: str) -> Resolution:
+        resolution = self.resolutions.get(concern)
+        if resolution is None:
+            resolution = self.resolutions[concern] = self.locator.resolve(concern, self.status_rules(concern))
+        return resolution
+
+
+def finding(criterion: Criterion, line: int | None, message: str | None = None) -> Finding:
+    return Finding(
+        rule=criterion.id,
+        concern=criterion.concern,
+        severity=criterion.severity,
+        message=message or criterion.message,
+        line=line,
+        hint=criterion.hint,
+    )
+
+
+Check = Callable[[CheckContext, Criterion], list[Finding]]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    def register(function: Check) -> Check:
+        CHECKS[name] = function
+        return function
+
+    return register
+
+
+@check("concern_present")
+def concern_present(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    assert criterion.concern is not None
+    resolution = ctx.resolve(criterion.concern)
+    if resolution.result.status != "missing":
+        return []
+    if resolution.placeholder:
+        label = resolution.location.label if resolution.location else criterion.concern
+        detail = "is empty" if resolution.placeholder == "empty" else f"is only a {resolution.placeholder}"
+        return [finding(criterion, resolution.result.line, f"{criterion.message} (\"{label}\" {detail})")]
+    return [finding(criterion, None)]
+
+
+@check("concern_adequate")
+def concern_adequate(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    assert criterion.concern is not None
+    resolution = ctx.resolve(criterion.concern)
+    if resolution.result.status == "missing" or resolution.location is None:
+        return ctx.fail_silently(criterion)
+    unmet = ctx.locator.unmet_scoped(resolution.location, criterion.require, criterion.scope)
+    if not unmet:
+        return []
+    labels = [" or ".join(ctx.vocabulary.signals[s].label for s in group) for group in unmet]
+    where = " in one item" if criterion.scope == "block" else ""
+    message = f"{criterion.message} Missing{where}: {'; '.join(labels)}."
+    return [finding(criterion, resolution.result.line, message)]
+
+
+@check("recommendation_first")
+def recommendation_first(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    assert criterion.concern is not None
+    if ctx.resolve(criterion.concern).result.status == "missing":
+        return ctx.fail_silently(criterion)  # recommendation-present already says so
+    doc = ctx.doc
+    first_section = next((s for s in doc.sections if not s.is_title), None)
+    lead = doc.lead_blocks()
+    if first_section is not None and lead and lead[0].section == first_section.index:
+        if criterion.concern in concerns_named_by(first_section.heading, ctx.vocabulary):
+            return []
+    for block in lead:
+        if criterion.concern in concerns_named_by(block.lead_in or "", ctx.vocabulary):
+            return []
+        if ctx.matcher.block_has(block, "decision") or ctx.matcher.block_has(block, "recommendation_phrase"):
+            return []
+    return [finding(criterion, lead[0].line if lead else None)]
+
+
+@check("placeholders")
+def placeholders(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    regex = ctx.vocabulary.signals[criterion.params.get("signal", "placeholder")].regex
+    found: list[Finding] = []
+    seen_lines: set[int] = set()
+    for block in ctx.doc.blocks:
+        for match in regex.finditer(block.text):
+            line = block.line_at(match.start())
+            if line not in seen_lines:
+                seen_lines.add(line)
+                text = match.group(0).strip() or "an empty value"
+                found.append(finding(criterion, line, f"{criterion.message} (\"{text}\")"))
+    sections = ctx.doc.sections
+    for position, section in enumerate(sections):
+        has_children = position + 1 < len(sections) and sections[position + 1].level > section.level
+        if section.first_block == section.end_block and not has_children and not section.is_title:
+            if section.line not in seen_lines:
+                found.append(finding(criterion, section.line, f"Section \"{section.title}\" is empty."))
+    return found
+
+
+@lru_cache(maxsize=32)
+def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+@check("vague_claims")
+def vague_claims(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    regex = _alternation(tuple(criterion.params.get("phrases", ())))
+    found: list[Finding] = []
+    for block in ctx.doc.blocks:
+        for match in regex.finditer(block.text):
+            sentence = _sentence_around(block.text, match.start(), match.end())
+            if any(ch.isdigit() for ch in sentence):
+                continue  # "significantly faster (p95 -40 ms)" is quantified
+            message = f"{criterion.message} (\"{match.group(0)}\")"
+            found.append(finding(criterion, block.line_at(match.start()), message))
+    return found
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    left = 0
+    for match in _SENTENCE_END.finditer(text, 0, start):
+        left = match.end()
+    right_match = _SENTENCE_END.search(text, end)
+    return text[left : right_match.start() if right_match else len(text)]
+
+
+@check("so_what")
+def so_what(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    deltas = _alternation(tuple(criterion.params.get("deltas", ())))
+    consequences = _alternation(tuple(criterion.params.get("consequences", ())))
+    blocks = ctx.doc.blocks
+    found: list[Finding] = []
+    for block in blocks:
+        if block.kind == "table_row":
+            continue  # a results table reports; its consequence belongs in the prose around it
+        match = deltas.search(block.text)
+        if match is None:
+            continue
+        following = blocks[block.index + 1] if block.index + 1 < len(blocks) else None
+        nearby = [block.text]
+        if following is not None and following.section == block.section:
+            nearby.append(following.text)
+        if not any(consequences.search(text) for text in nearby):
+            message = f"{criterion.message} (\"{match.group(0).strip()}\")"
+            found.append(finding(criterion, block.line_at(match.start()), message))
+    return found
+
+
+@check("max_words")
+def max_words(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    limit = int(criterion.params.get("max_words", 600))
+    words = ctx.doc.word_count
+    if words <= limit:
+        return []
+    return [finding(criterion, None, f"{criterion.message} ({words} words; the limit is {limit})")]
+
+
+@check("mece")
+def mece(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+    """Pairs of sections whose own text shares most of its word 3-grams.
+
+    An inverted index from shingle to sections keeps this near-linear: only sections that share
+    a shingle are compared, and shingles shared by many sections (boilerplate) are ignored.
+    """
+    threshold = float(criterion.params.get("similarity", 0.6))
+    min_words = int(criterion.params.get("min_words", 25))
+    own_text: dict[int, list[Block]] = defaultdict(list)
+    for block in ctx.doc.blocks:
+        if block.section is not None:
+            own_text[block.section].append(block)
+    shingles: dict[int, set[tuple[str, ...]]] = {}
+    for index, blocks in own_text.items():
+        words = _WORD.findall(" ".join(b.text for b in blocks).lower())
+        if len(words) >= min_words:
+            shingles[index] = {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+    postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for index, grams in shingles.items():
+        for gram in grams:
+            postings[gram].append(index)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for sections in postings.values():
+        if 1 < len(sections) <= 20:
+            for i, a in enumerate(sections):
+                for b in sections[i + 1 :]:
+                    shared[(a, b)] += 1
+    found: list[Finding] = []
+    for (a, b), common in sorted(shared.items()):
+        union = len(shingles[a]) + len(shingles[b]) - common
+        if union and common / union >= threshold:
+            first, second = ctx.doc.sections[a], ctx.doc.sections[b]
+            message = f"{criterion.message} (\"{second.title}\" repeats \"{first.title}\", line {first.line})"
+            found.append(finding(criterion, second.line, message))
+    return found

@@ -1,0 +1,292 @@
+"""Markdown -> a Document of blocks and sections, each with its 1-based source line.
+
+Everything the checks look at comes from here, so the rules of what counts are in one place:
+text inside code fences and indented code never counts; HTML comments never count (but the
+``<!-- translator: disable=RULE -->`` ones are collected); inline code does count, kept in
+backticks so that identifiers stay recognisable; the document title (a lone leading H1) does
+not locate a concern.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from translator.errors import InputError
+
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
+
+_SUPPRESSION = re.compile(r"<!--\s*translator:\s*(disable|enable)\s*=\s*([\w\-, ]+?)\s*-->", re.I)
+_NUMBERING = re.compile(
+    r"^\s*(?:(?:section|step|part|phase)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]\s+", re.I
+)
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+# "Failure modes: if X..." or "Data lineage:" on its own line: a plain-text lead-in.
+_LABEL_LEAD_IN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 &/'()\-]{1,60}?)\s*:(?:\s+|$)")
+_LEAD_IN_TRAILER = re.compile(r"^[\s:.\-–—]+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+
+
+def normalise_phrase(text: str) -> str:
+    """Lower-case, drop numbering and punctuation: "## 3. Data Lineage & SLAs" -> "data lineage and slas"."""
+    text = _NUMBERING.sub("", text.strip())
+    text = text.lower().replace("&", " and ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+@dataclass(slots=True)
+class Block:
+    """A paragraph, list-item paragraph, table row or quote paragraph, as plain text."""
+
+    index: int
+    kind: str  # "paragraph" | "table_row"
+    text: str  # inline text; soft breaks kept as "\n" so offsets map to lines
+    line: int  # 1-based first line
+    end_line: int  # 1-based last line
+    section: int | None  # index into Document.sections, None before the first heading
+    list_depth: int = 0
+    lead_in: str | None = None  # normalised lead-in label, if the block opens with one
+    lead_in_raw: str | None = None  # the label as written
+    body: str = ""  # text after the lead-in (all of ``text`` when there is none)
+    is_question: bool = False  # every sentence ends with "?": it asks, it does not state
+
+    def line_at(self, offset: int) -> int:
+        """The source line of character ``offset`` within ``text``."""
+        return self.line + self.text.count("\n", 0, offset)
+
+
+@dataclass(slots=True)
+class Section:
+    index: int
+    level: int
+    title: str
+    heading: str  # normalised
+    line: int
+    first_block: int  # index of its first block
+    end_block: int = 0  # exclusive; covers subsections
+    is_title: bool = False
+
+
+@dataclass
+class Document:
+    source: str
+    path: str | None
+    front_matter: dict[str, Any]
+    blocks: list[Block]
+    sections: list[Section]
+    suppressions: list[tuple[int, str, str]]  # (line, "disable"|"enable", rule)
+    code_lines: int = 0
+    _signal_cache: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def word_count(self) -> int:
+        """Words outside code, front matter and comments: what a reader reads."""
+        return sum(len(block.text.split()) for block in self.blocks) + sum(
+            len(section.title.split()) for section in self.sections
+        )
+
+    def section_blocks(self, section: Section) -> list[Block]:
+        return self.blocks[section.first_block : section.end_block]
+
+    def section_text(self, section: Section) -> str:
+        return "\n".join(block.text for block in self.section_blocks(section))
+
+    def lead_blocks(self) -> list[Block]:
+        """The opening a reader sees first: up to two blocks of the first section that has text
+        (the text under the title counts as that section)."""
+        if not self.blocks:
+            return []
+        first = self.blocks[0].section
+        return [block for block in self.blocks[:2] if block.section == first]
+
+
+def parse_document(source: str, path: str | None = None) -> Document:
+    """Parse Markdown text into a Document. Raises InputError for malformed front matter."""
+    tokens = _PARSER.parse(source)
+    builder = _Builder(path)
+    builder.walk(tokens)
+    return builder.finish(source)
+
+
+class _Builder:
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.front_matter: dict[str, Any] = {}
+        self.blocks: list[Block] = []
+        self.sections: list[Section] = []
+        self.suppressions: list[tuple[int, str, str]] = []
+        self.code_lines = 0
+
+    def walk(self, tokens: list[Token]) -> None:
+        list_depth = 0
+        row: list[str] = []
+        row_line = 0
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            if kind == "front_matter":
+                self._front_matter(token)
+            elif kind == "heading_open":
+                inline = tokens[i + 1]
+                title, _ = _inline_text(inline, self._inline_comment)
+                line = token.map[0] + 1 if token.map else 1
+                self.sections.append(
+                    Section(
+                        index=len(self.sections),
+                        level=int(token.tag[1]),
+                        title=title.replace("\n", " ").strip(),
+                        heading=normalise_phrase(title),
+                        line=line,
+                        first_block=len(self.blocks),
+                    )
+                )
+                i += 3
+                continue
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                list_depth += 1
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                list_depth -= 1
+            elif kind == "paragraph_open":
+                inline = tokens[i + 1]
+                text, lead = _inline_text(inline, self._inline_comment)
+                if text.strip():
+                    start, end = token.map or (0, 1)
+                    self._add_block("paragraph", text, start + 1, end, list_depth, lead)
+                i += 3
+                continue
+            elif kind == "tr_open":
+                row = []
+                row_line = token.map[0] + 1 if token.map else 0
+            elif kind == "inline" and tokens[i - 1].type in ("th_open", "td_open"):
+                cell, _ = _inline_text(token, self._inline_comment)
+                row.append(cell.replace("\n", " ").strip())
+            elif kind == "tr_close":
+                if any(row):
+                    self._add_block("table_row", " | ".join(row), row_line, row_line, list_depth, None)
+            elif kind in ("fence", "code_block"):
+                if token.map:
+                    self.code_lines += token.map[1] - token.map[0]
+            elif kind == "html_block":
+                self._comment(token.content, (token.map[0] + 1) if token.map else 1)
+            i += 1
+
+    def _front_matter(self, token: Token) -> None:
+        try:
+            data = yaml.safe_load(token.content) if token.content.strip() else {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 2})" if mark is not None else ""
+            raise InputError(f"front matter is not valid YAML{where}", path=self.path) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise InputError("front matter is not a mapping of keys to values", path=self.path)
+        self.front_matter = data
+
+    def _add_block(
+        self, kind: str, text: str, line: int, end_line: int, depth: int, lead: tuple[str, int] | None
+    ) -> None:
+        section = len(self.sections) - 1 if self.sections else None
+        label: str | None = None
+        body = text
+        if lead is not None:
+            label, offset = lead
+            body = _LEAD_IN_TRAILER.sub("", text[offset:])
+        else:
+            match = _LABEL_LEAD_IN.match(text)
+            if match and len(match.group(1).split()) <= 6:
+                label = match.group(1)
+                body = text[match.end() :]
+        self.blocks.append(
+            Block(
+                index=len(self.blocks),
+                kind=kind,
+                text=text,
+                line=line,
+                end_line=max(line, end_line),
+                section=section,
+                list_depth=depth,
+                lead_in=normalise_phrase(label) if label else None,
+                lead_in_raw=label,
+                body=body,
+                is_question=_only_questions(body),
+            )
+        )
+
+    def _inline_comment(self, content: str, line: int) -> None:
+        self._comment(content, line)
+
+    def _comment(self, content: str, line: int) -> None:
+        for match in _SUPPRESSION.finditer(content):
+            action = match.group(1).lower()
+            for rule in match.group(2).split(","):
+                if rule.strip():
+                    self.suppressions.append((line, action, rule.strip()))
+
+    def finish(self, source: str) -> Document:
+        # A section covers its subsections: it ends where a heading of the same or a higher
+        # level starts. A stack keeps this linear in the number of headings.
+        stack: list[Section] = []
+        for section in self.sections:
+            while stack and stack[-1].level >= section.level:
+                stack.pop().end_block = section.first_block
+            stack.append(section)
+        for section in stack:
+            section.end_block = len(self.blocks)
+        # The title is a lone H1 that opens the document; it names the document, not a concern.
+        h1s = [s for s in self.sections if s.level == 1]
+        if len(h1s) == 1 and self.sections and self.sections[0] is h1s[0]:
+            h1s[0].is_title = True
+        return Document(
+            source=source,
+            path=self.path,
+            front_matter=self.front_matter,
+            blocks=self.blocks,
+            sections=self.sections,
+            suppressions=self.suppressions,
+            code_lines=self.code_lines,
+        )
+
+
+def _only_questions(text: str) -> bool:
+    sentences = [s for s in _SENTENCE_SPLIT.split(text.strip()) if s]
+    return bool(sentences) and all(s.rstrip().endswith("?") for s in sentences)
+
+
+def _inline_text(inline: Token, on_comment: Any) -> tuple[str, tuple[str, int] | None]:
+    """Plain text of an inline token, and its bold lead-in (label, offset where the body
+    starts) if the text opens with one: "**Data lineage.** From ..." -> ("Data lineage", 15)."""
+    parts: list[str] = []
+    lead_start: int | None = None
+    lead: tuple[str, int] | None = None
+    line = (inline.map[0] + 1) if inline.map else 1
+    for child in inline.children or []:
+        ctype = child.type
+        if ctype == "text":
+            parts.append(child.content)
+        elif ctype == "code_inline":
+            parts.append(f"`{child.content}`")
+        elif ctype in ("softbreak", "hardbreak"):
+            parts.append("\n")
+            line += 1
+        elif ctype == "html_inline":
+            on_comment(child.content, line)
+        elif ctype == "image":
+            parts.append(child.content)
+        elif ctype == "strong_open" and lead is None and lead_start is None and not "".join(parts).strip():
+            lead_start = len("".join(parts))
+        elif ctype == "strong_close" and lead_start is not None and lead is None:
+            joined = "".join(parts)
+            label = joined[lead_start:].strip().rstrip(" :.-\u2013\u2014")
+            if label and len(label.split()) <= 8:
+                lead = (label, len(joined))
+            lead_start = -1  # only the first bold run can be a lead-in
+    return "".join(parts), lead

@@ -1,0 +1,116 @@
+"""The rubric and vocabulary as pydantic models: what a rubric file may say."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Concern(_Strict):
+    title: str
+    aliases: list[str] = Field(default_factory=list)
+    question: str
+    content: list[list[str]] = Field(default_factory=list)
+
+
+class Signal(_Strict):
+    label: str
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        return patterns
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.I | re.M)
+
+
+class Vocabulary(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+    version: int
+    concerns: dict[str, Concern]
+    signals: dict[str, Signal]
+
+
+CheckName = Literal[
+    "concern_present",
+    "concern_adequate",
+    "recommendation_first",
+    "placeholders",
+    "vague_claims",
+    "so_what",
+    "max_words",
+    "mece",
+]
+
+
+class Criterion(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-_.]*$")
+    check: CheckName
+    concern: str | None = None
+    severity: Severity = Severity.error
+    weight: float = Field(default=1.0, ge=0)
+    message: str
+    hint: str | None = None
+    # concern_adequate: every group must be matched by at least one of its signals
+    require: list[list[str]] = Field(default_factory=list)
+    scope: Literal["section", "block"] = "section"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Detect(_Strict):
+    min_score: float = 4
+    headings: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list)
+
+    @field_validator("terms")
+    @classmethod
+    def _compiles(cls, terms: list[str]) -> list[str]:
+        return Signal._compiles(terms)
+
+
+class Rubric(_Strict):
+    """A validated, fully merged rubric (``extends`` already resolved)."""
+
+    version: int
+    kind: str
+    title: str
+    description: str = ""
+    pass_score: float = Field(default=70, ge=0, le=100)
+    criteria: list[Criterion]
+    detect: Detect = Field(default_factory=Detect)
+    source: str = Field(default="", description="the file it was loaded from")
+
+    @property
+    def concerns(self) -> list[str]:
+        """The concern keys this rubric judges, in first-mention order."""
+        seen: dict[str, None] = {}
+        for criterion in self.criteria:
+            if criterion.concern:
+                seen.setdefault(criterion.concern, None)
+        return list(seen)

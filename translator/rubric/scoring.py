@@ -1,0 +1,165 @@
+"""Score one document against a rubric: the judge that both `score` and the draft gate use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from translator.errors import RubricError
+from translator.rubric.checks import CHECKS, CheckContext
+from translator.rubric.document import Document, normalise_phrase, parse_document
+from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
+from translator.rubric.locate import ConcernLocator, SignalMatcher
+from translator.rubric.model import Rubric, Severity
+from translator.rubric.report import DocumentReport, Finding
+
+GENERAL = "general"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What makes a document pass: a minimum score and the severity that fails it."""
+
+    fail_under: float | None = None  # None: the rubric's own pass_score
+    fail_on: Severity = Severity.error
+
+
+def score_text(
+    text: str,
+    *,
+    path: str = "<text>",
+    kind: str | None = None,
+    rubric: str | Path | Rubric | None = None,
+    verdict: Verdict = Verdict(),
+) -> DocumentReport:
+    """Score Markdown ``text``. ``rubric`` (a kind name, a file or a Rubric) wins over ``kind``;
+    without either, the kind comes from front matter ``kind:`` or from detection."""
+    doc = parse_document(text, path)
+    chosen = _choose_rubric(doc, kind, rubric)
+    return score_document(doc, chosen, verdict=verdict)
+
+
+def _choose_rubric(doc: Document, kind: str | None, rubric: str | Path | Rubric | None) -> Rubric:
+    if isinstance(rubric, Rubric):
+        return rubric
+    if rubric is not None:
+        return load_rubric(rubric)
+    wanted = kind or doc.front_matter.get("kind")
+    if wanted:
+        wanted = str(wanted).strip().lower()
+        if wanted not in builtin_kinds():
+            raise RubricError(f"{doc.path}: unknown kind {wanted!r}; known kinds: {', '.join(builtin_kinds())}")
+        return load_rubric(wanted)
+    return load_rubric(detect_kind(doc))
+
+
+def detect_kind(doc: Document) -> str:
+    """The built-in kind whose detection signals the document matches best, else ``general``.
+
+    A matching heading weighs 3, a matching term 1; a kind must reach its rubric's
+    ``detect.min_score``. Ties go to the kind listed first alphabetically, so the result is stable.
+    """
+    headings = {section.heading for section in doc.sections if not section.is_title}
+    heading_words = " | ".join(sorted(headings))
+    full_text = "\n".join(block.text for block in doc.blocks)
+    best, best_score = GENERAL, 0.0
+    for kind in builtin_kinds():
+        if kind == GENERAL:
+            continue
+        detect = load_rubric(kind).detect
+        score = 0.0
+        for phrase in detect.headings:
+            if _heading_mentions(heading_words, phrase):
+                score += 3
+        for term in detect.terms:
+            if _compiled(term).search(full_text):
+                score += 1
+        if score >= detect.min_score and score > best_score:
+            best, best_score = kind, score
+    return best
+
+
+@lru_cache(maxsize=256)
+def _compiled(term: str) -> re.Pattern[str]:
+    return re.compile(term, re.I)
+
+
+def _heading_mentions(heading_words: str, phrase: str) -> bool:
+    needle = normalise_phrase(phrase)
+    return any(f" {needle} " in f" {heading} " for heading in heading_words.split(" | ")) if needle else False
+
+
+def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
+    vocabulary = load_vocabulary()
+    matcher = SignalMatcher(vocabulary)
+    ctx = CheckContext(
+        doc=doc, rubric=rubric, vocabulary=vocabulary, matcher=matcher, locator=ConcernLocator(doc, vocabulary, matcher)
+    )
+    findings: list[Finding] = []
+    for criterion in rubric.criteria:
+        findings.extend(CHECKS[criterion.check](ctx, criterion))
+    kept, suppressed_rules = _apply_suppressions(doc, rubric, findings)
+    suppressed = len(findings) - len(kept)
+    failed = {f.rule for f in kept} | (ctx.silent_failures - suppressed_rules)
+
+    total = sum(c.weight for c in rubric.criteria)
+    lost = sum(c.weight for c in rubric.criteria if c.id in failed)
+    score = round(100 * (total - lost) / total) if total else 100
+    threshold = rubric.pass_score if verdict.fail_under is None else verdict.fail_under
+    blocking = any(f.severity.rank >= verdict.fail_on.rank for f in kept)
+    kept.sort(key=lambda f: (f.line is not None, f.line or 0, -f.severity.rank, f.rule))
+    concerns = {key: ctx.resolve(key).result for key in rubric.concerns}
+    return DocumentReport(
+        path=doc.path or "<text>",
+        kind=rubric.kind,
+        rubric=_rubric_name(rubric),
+        score=score,
+        passed=score >= threshold and not blocking,
+        concerns=concerns,
+        findings=kept,
+        suppressed=suppressed,
+    )
+
+
+def _rubric_name(rubric: Rubric) -> str:
+    source = Path(rubric.source) if rubric.source else None
+    if source is not None and source.stem == rubric.kind and source.parent.name == "rubrics":
+        return rubric.kind
+    return str(source) if source else rubric.kind
+
+
+def _apply_suppressions(doc: Document, rubric: Rubric, findings: list[Finding]) -> tuple[list[Finding], set[str]]:
+    """Drop findings silenced by ``<!-- translator: disable=RULE-or-CONCERN -->``.
+
+    A disable holds from its line until a matching enable (or the end). A finding with no line
+    (an absence) is silenced by a disable anywhere in the document. Naming a concern silences
+    every rule of that concern, including the rules that fail without a finding.
+    """
+    if not doc.suppressions:
+        return findings, set()
+    rules_of: dict[str, set[str]] = {}
+    for criterion in rubric.criteria:
+        rules_of.setdefault(criterion.id, set()).add(criterion.id)
+        if criterion.concern:
+            rules_of.setdefault(criterion.concern, set()).add(criterion.id)
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    open_at: dict[str, int] = {}
+    for line, action, name in sorted(doc.suppressions):
+        for rule in rules_of.get(name, set()):
+            if action == "disable":
+                open_at.setdefault(rule, line)
+            elif rule in open_at:
+                ranges.setdefault(rule, []).append((open_at.pop(rule), line))
+    for rule, start in open_at.items():
+        ranges.setdefault(rule, []).append((start, 10**9))
+    whole_rules = set(ranges)
+
+    def silenced(f: Finding) -> bool:
+        spans = ranges.get(f.rule)
+        if not spans:
+            return False
+        return f.line is None or any(start <= f.line < end for start, end in spans)
+
+    return [f for f in findings if not silenced(f)], whole_rules
