@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from translator.rubric.document import Block, Document
 from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher, concerns_named_by
-from translator.rubric.model import Criterion, Rubric, Severity, Vocabulary
+from translator.rubric.model import Criterion, Rubric, Vocabulary
 from translator.rubric.report import Finding
 
 _SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n")
@@ -38,11 +38,11 @@ class CheckContext:
         return []
 
     def status_rules(self, concern: str) -> list[Rule]:
-        """The adequacy rules that decide a concern's status: those of severity warning or error."""
+        """The adequacy rules that decide a concern's status, whatever their severity."""
         return [
             (c.require, c.scope)
             for c in self.rubric.criteria
-            if c.check == "concern_adequate" and c.concern == concern and c.severity != Severity.info
+            if c.check == "concern_adequate" and c.concern == concern and c.decides_status
         ]
 
     def resolve(self, concern: str) -> Resolution:

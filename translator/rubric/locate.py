@@ -29,6 +29,7 @@ class Location:
     label: str
     units: list[list[Block]]  # text units: a block, or the rows of one table
     body_of: dict[int, str] = field(default_factory=dict)  # block index -> text to judge, for lead-ins
+    anchor: Block | None = None  # for content found in a list or table: the item that carries it
 
 
 # An adequacy rule: signal groups that must all match, judged over the whole location
@@ -113,20 +114,24 @@ class ConcernLocator:
         self._named: dict[str, list[Location]] = {}
         self._index_names()
         self._units = _text_units(doc.blocks)
+        self._list_units = _text_units(doc.blocks, lists=True)
 
     def _index_names(self) -> None:
         doc = self.doc
+        named_by_section = [concerns_named_by(s.heading, self.vocabulary) for s in doc.sections]
         for section in doc.sections:
             if section.is_title:
                 continue
-            for key in concerns_named_by(section.heading, self.vocabulary):
+            for key in named_by_section[section.index]:
+                if self._subsection_names(section, key, named_by_section):
+                    continue  # an umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection
                 blocks = doc.section_blocks(section)
                 self._named.setdefault(key, []).append(
                     Location("heading", section.line, section.title, _text_units(blocks))
                 )
         for block in doc.blocks:
-            if not block.lead_in:
-                continue
+            if not block.lead_in or block.is_question:
+                continue  # "**Latency:** what is the p95?" asks for the concern; it does not give it
             keys = concerns_named_by(block.lead_in, self.vocabulary)
             if not keys:
                 continue
@@ -136,14 +141,29 @@ class ConcernLocator:
                     Location("lead_in", block.line, block.lead_in_raw or "", _text_units(blocks), {block.index: block.body})
                 )
 
+    def _subsection_names(self, section, key: str, named_by_section: list[set[str]]) -> bool:  # type: ignore[no-untyped-def]
+        for later in self.doc.sections[section.index + 1 :]:
+            if later.level <= section.level:
+                return False
+            if key in named_by_section[later.index]:
+                return True
+        return False
+
     def _lead_in_continuation(self, lead: Block) -> list[Block]:
-        """Blocks that belong to a lead-in: nested bullets under a list item, or the paragraphs
-        after a paragraph lead-in, up to the next lead-in or heading."""
+        """Blocks that belong to a lead-in: the bullets nested under a list-item lead-in; and,
+        after a bare label ("Data lineage:" over a list), what follows up to the next lead-in
+        or heading. A lead-in with its own text owns only that text."""
         following: list[Block] = []
+        bare = not lead.body.strip()
         for block in self.doc.blocks[lead.index + 1 :]:
-            if block.section != lead.section or block.lead_in:
+            if block.section != lead.section:
                 break
-            if lead.list_depth and block.list_depth <= lead.list_depth:
+            if block.lead_in and block.list_depth <= lead.list_depth:
+                break  # a sibling lead-in starts the next item; a nested one belongs to this
+            nested = lead.list_depth and block.list_depth > lead.list_depth
+            if not nested and not bare:
+                break
+            if lead.list_depth and not bare and block.list_depth <= lead.list_depth:
                 break
             following.append(block)
         return following
@@ -195,24 +215,34 @@ class ConcernLocator:
         rule = self.vocabulary.concerns[concern].content
         if not rule:
             return None
-        for unit in self._units:
+        # A plan spread over the steps of one list is one piece of content; a failure mode is
+        # not (its handling must sit with its condition), so block-scoped concerns look per item.
+        per_item = any(scope == "block" for _, scope in status_rules)
+        for unit in self._units if per_item else self._list_units:
             if self.matcher.groups_met(unit, rule, set()):
                 continue
             location = Location("content", unit[0].line, "", [unit])
             if self._adequate(location, status_rules):
+                # Point at the item that carries the content, not at the head of its list.
+                anchor = next((b for b in unit if not self.matcher.groups_met([b], rule, set())), unit[0])
+                location.line, location.anchor = anchor.line, anchor
                 return location
         return None
 
     def _substantive(self, location: Location) -> bool:
-        """Has real content: something other than placeholders, at least two words."""
+        """Has real content: at least two words besides placeholders, and does not open with
+        one ("TBD - depends on the capacity review" is still TBD)."""
         placeholder = self.vocabulary.signals["placeholder"].regex
         words = 0
-        for unit in location.units:
-            for block in unit:
-                text = location.body_of.get(block.index, block.text)
-                words += len(placeholder.sub(" ", text).split())
-                if words >= 2:
-                    return True
+        for position, block in enumerate(b for unit in location.units for b in unit):
+            text = location.body_of.get(block.index, block.text)
+            if position == 0:
+                opening = placeholder.match(text.strip())
+                if opening is not None:
+                    return False
+            words += len(placeholder.sub(" ", text).split())
+            if words >= 2:
+                return True
         return False
 
     def _placeholder_text(self, location: Location) -> str | None:
@@ -226,7 +256,7 @@ class ConcernLocator:
 
     def _result(self, status: str, location: Location) -> ConcernResult:
         if location.how == "content":
-            evidence = " ".join(location.units[0][0].text.split())
+            evidence = " ".join((location.anchor or location.units[0][0]).text.split())
         else:
             evidence = location.label
             first = next((b for unit in location.units for b in unit), None)
@@ -237,16 +267,16 @@ class ConcernLocator:
         return ConcernResult(status=status, line=location.line, evidence=evidence)  # type: ignore[arg-type]
 
 
-def _text_units(blocks: list[Block]) -> list[list[Block]]:
-    """Each block is a unit, except that the rows of one table form one unit."""
+def _text_units(blocks: list[Block], lists: bool = False) -> list[list[Block]]:
+    """Each block is a unit, except that the rows of one table form one unit (and, with
+    ``lists``, so do the items of one list)."""
     units: list[list[Block]] = []
     for block in blocks:
-        if (
-            block.kind == "table_row"
-            and units
-            and units[-1][-1].kind == "table_row"
-            and units[-1][-1].index == block.index - 1
-        ):
+        previous = units[-1][-1] if units else None
+        joined = previous is not None and previous.index == block.index - 1 and previous.section == block.section
+        same_table = joined and block.kind == "table_row" and previous.kind == "table_row"  # type: ignore[union-attr]
+        same_list = lists and joined and block.list_depth > 0 and previous.list_depth > 0  # type: ignore[union-attr]
+        if same_table or same_list:
             units[-1].append(block)
         else:
             units.append([block])

@@ -80,6 +80,9 @@ class Criterion(_Strict):
     # concern_adequate: every group must be matched by at least one of its signals
     require: list[list[str]] = Field(default_factory=list)
     scope: Literal["section", "block"] = "section"
+    # concern_adequate: whether failing it makes the concern "incomplete" (severity only decides
+    # pass or fail). Nice-to-haves such as "name the percentile" set it to false.
+    decides_status: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
 
 
