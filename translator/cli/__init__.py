@@ -12,7 +12,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from translator.cli import rubrics, score
+from translator.cli import draft, rubrics, score
 from translator.errors import TranslatorError
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ def _root(
     """Global options; commands follow."""
 
 
+draft.register(app)
 score.register(app)
 app.add_typer(rubrics.app, name="rubrics")
 

@@ -52,6 +52,7 @@ class Block:
     end_line: int  # 1-based last line
     section: int | None  # index into Document.sections, None before the first heading
     list_depth: int = 0
+    ordered: bool = False  # an item of a numbered list (a step of a sequence)
     lead_in: str | None = None  # normalised lead-in label, if the block opens with one
     lead_in_raw: str | None = None  # the label as written
     body: str = ""  # text after the lead-in (all of ``text`` when there is none)
@@ -126,6 +127,7 @@ class _Builder:
 
     def walk(self, tokens: list[Token]) -> None:
         list_depth = 0
+        ordered: list[bool] = []
         row: list[str] = []
         row_line = 0
         i = 0
@@ -152,14 +154,19 @@ class _Builder:
                 continue
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 list_depth += 1
+                ordered.append(kind == "ordered_list_open")
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 list_depth -= 1
+                ordered.pop()
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
                 text, lead = _inline_text(inline, self._inline_comment)
-                if text.strip():
-                    start, end = token.map or (0, 1)
-                    self._add_block("paragraph", text, start + 1, end, list_depth, lead)
+                start, end = token.map or (0, 1)
+                in_ordered = bool(ordered) and ordered[-1]
+                for offset, part, part_lead in _split_label_lines(text, lead):
+                    if part.strip():
+                        last = end if offset == 0 else start + 1 + offset
+                        self._add_block("paragraph", part, start + 1 + offset, last, list_depth, part_lead, in_ordered)
                 i += 3
                 continue
             elif kind == "tr_open":
@@ -170,7 +177,7 @@ class _Builder:
                 row.append(cell.replace("\n", " ").strip())
             elif kind == "tr_close":
                 if any(row):
-                    self._add_block("table_row", " | ".join(row), row_line, row_line, list_depth, None)
+                    self._add_block("table_row", " | ".join(row), row_line, row_line, list_depth, None, False)
             elif kind in ("fence", "code_block"):
                 if token.map:
                     self.code_lines += token.map[1] - token.map[0]
@@ -192,7 +199,7 @@ class _Builder:
         self.front_matter = data
 
     def _add_block(
-        self, kind: str, text: str, line: int, end_line: int, depth: int, lead: tuple[str, int] | None
+        self, kind: str, text: str, line: int, end_line: int, depth: int, lead: tuple[str, int] | None, ordered: bool
     ) -> None:
         section = len(self.sections) - 1 if self.sections else None
         label: str | None = None
@@ -214,6 +221,7 @@ class _Builder:
                 end_line=max(line, end_line),
                 section=section,
                 list_depth=depth,
+                ordered=ordered,
                 lead_in=normalise_phrase(label) if label else None,
                 lead_in_raw=label,
                 body=body,
@@ -254,6 +262,25 @@ class _Builder:
             suppressions=self.suppressions,
             code_lines=self.code_lines,
         )
+
+
+def _split_label_lines(text: str, lead: tuple[str, int] | None) -> list[tuple[int, str, tuple[str, int] | None]]:
+    """Split a paragraph of stacked "Label: value" lines (plain-text notes write them without
+    blank lines) into one block per label: (line offset, text, bold lead-in of the first part)."""
+    lines = text.split("\n")
+    starts = [0] + [n for n in range(1, len(lines)) if _is_label_line(lines[n])]
+    if len(starts) == 1:
+        return [(0, text, lead)]
+    parts = []
+    for position, first in enumerate(starts):
+        last = starts[position + 1] if position + 1 < len(starts) else len(lines)
+        parts.append((first, "\n".join(lines[first:last]), lead if first == 0 else None))
+    return parts
+
+
+def _is_label_line(line: str) -> bool:
+    match = _LABEL_LEAD_IN.match(line)
+    return bool(match) and line.lstrip()[:1].isupper() and len(match.group(1).split()) <= 6
 
 
 def _only_questions(text: str) -> bool:

@@ -13,12 +13,14 @@ content elsewhere is adequate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from translator.rubric.document import Block, Document, normalise_phrase
 from translator.rubric.model import Vocabulary
 from translator.rubric.report import ConcernResult
 
 _MAX_ALIAS_WORDS = 6
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n")
 _EVIDENCE_CHARS = 100
 
 
@@ -52,6 +54,7 @@ class SignalMatcher:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
         self._cache: dict[tuple[int, str, bool], bool] = {}
+        self._text_cache: dict[tuple[int, bool], str] = {}
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
@@ -61,9 +64,22 @@ class SignalMatcher:
         key = (block.index, signal, body_only)
         hit = self._cache.get(key)
         if hit is None:
-            text = block.body if body_only else block.text
-            hit = self._cache[key] = bool(self.vocabulary.signals[signal].regex.search(text))
+            text = self.unhedged(block, body_only)
+            hit = self._cache[key] = bool(text) and bool(self.vocabulary.signals[signal].regex.search(text))
         return hit
+
+    def unhedged(self, block: Block, body_only: bool = False) -> str:
+        """The block's text without its hedged sentences ("not decided", "no idea"): uncertain
+        statements settle nothing."""
+        key = (block.index, body_only)
+        text = self._text_cache.get(key)
+        if text is None:
+            raw = block.body if body_only else block.text
+            hedge = self.vocabulary.signals["hedge"].regex
+            if hedge.search(raw):
+                raw = " ".join(s for s in _SENTENCES.split(raw) if not hedge.search(s))
+            text = self._text_cache[key] = raw
+        return text
 
     def groups_met(self, blocks: list[Block], groups: list[list[str]], lead_ins: set[int]) -> list[list[str]]:
         """The groups no block of ``blocks`` satisfies (empty list: all met)."""
@@ -230,8 +246,9 @@ class ConcernLocator:
         return None
 
     def _substantive(self, location: Location) -> bool:
-        """Has real content: at least two words besides placeholders, and does not open with
-        one ("TBD - depends on the capacity review" is still TBD)."""
+        """Has real content: at least two words besides placeholders and hedges, and does not
+        open with a placeholder ("TBD - depends on the capacity review" is still TBD; "not yet,
+        depends on product" says nothing is decided)."""
         placeholder = self.vocabulary.signals["placeholder"].regex
         words = 0
         for position, block in enumerate(b for unit in location.units for b in unit):
@@ -240,7 +257,8 @@ class ConcernLocator:
                 opening = placeholder.match(text.strip())
                 if opening is not None:
                     return False
-            words += len(placeholder.sub(" ", text).split())
+            stated = self.matcher.unhedged(block, block.index in location.body_of)
+            words += len(placeholder.sub(" ", stated).split())
             if words >= 2:
                 return True
         return False
@@ -269,13 +287,14 @@ class ConcernLocator:
 
 def _text_units(blocks: list[Block], lists: bool = False) -> list[list[Block]]:
     """Each block is a unit, except that the rows of one table form one unit (and, with
-    ``lists``, so do the items of one list)."""
+    ``lists``, so do the steps of one ordered list)."""
     units: list[list[Block]] = []
     for block in blocks:
         previous = units[-1][-1] if units else None
         joined = previous is not None and previous.index == block.index - 1 and previous.section == block.section
         same_table = joined and block.kind == "table_row" and previous.kind == "table_row"  # type: ignore[union-attr]
-        same_list = lists and joined and block.list_depth > 0 and previous.list_depth > 0  # type: ignore[union-attr]
+        # The steps of one ordered list form one plan; unordered bullets are separate points.
+        same_list = lists and joined and block.ordered and previous.ordered  # type: ignore[union-attr]
         if same_table or same_list:
             units[-1].append(block)
         else:

@@ -1,0 +1,333 @@
+"""draft(): notes in, an accepted (or rejected) spec out. The Python API behind `translator draft`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, SerializeAsAny
+
+from translator.drafting.gate import GateResult, run_gate
+from translator.drafting.offline import ask_for_gaps, draft_offline
+from translator.drafting.usage import Usage
+from translator.errors import InputError
+from translator.fileio import write_atomic
+from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
+from translator.rubric import Verdict, detect_kind, load_vocabulary
+from translator.rubric.document import parse_document
+from translator.rubric.report import DocumentReport, Finding
+from translator.sources import read_notes, read_notes_text
+from translator.sources.model import Notes
+
+DEFAULT_MODEL = "gpt-5-mini"
+Engine = Literal["auto", "offline", "openai"]
+OFFLINE_NOTICE = "no OPENAI_API_KEY or --base-url set: drafting with the offline engine (rules, no model)"
+
+
+@dataclass
+class DraftOptions:
+    engine: Engine = "auto"
+    model: str | None = None  # default: TRANSLATOR_MODEL, then DEFAULT_MODEL
+    base_url: str | None = None  # default: OPENAI_BASE_URL
+    api_key: str | None = field(default=None, repr=False)  # default: OPENAI_API_KEY; never printed
+    structured_output: str = "auto"
+    max_repairs: int = 2
+    timeout: float = 60.0
+    attempts: int = 5
+    cache: bool = True
+    cache_path: Path | None = None
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    verdict: Verdict = Verdict()
+
+    def resolved(self) -> DraftOptions:
+        """Fill what the environment supplies."""
+        return DraftOptions(
+            **{
+                **self.__dict__,
+                "model": self.model or os.environ.get("TRANSLATOR_MODEL") or DEFAULT_MODEL,
+                "base_url": self.base_url or os.environ.get("OPENAI_BASE_URL") or None,
+                "api_key": self.api_key or os.environ.get("OPENAI_API_KEY") or None,
+            }
+        )
+
+    def engine_to_use(self) -> tuple[str, str | None]:
+        """The engine that will run, and a notice when auto fell back to offline."""
+        if self.engine != "auto":
+            return self.engine, None
+        if self.api_key or self.base_url:
+            return "openai", None
+        return "offline", OFFLINE_NOTICE
+
+
+class Draft(BaseModel):
+    """A drafted spec, the gate's verdict on it, and what it cost."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    source: str | None
+    kind: str
+    engine: str
+    model: str | None = None
+    prompt_versions: str | None = None
+    accepted: bool
+    rounds: int = 0  # repair rounds used
+    spec: SerializeAsAny[SpecBase] | None
+    markdown: str
+    report: DocumentReport | None
+    grounding: list[Finding]
+    usage: Usage
+    failure: str | None = None  # why there is no valid spec at all, when there is none
+
+    @property
+    def questions(self) -> list[OpenQuestion]:
+        return list(self.spec.open_questions) if self.spec is not None else []
+
+    @property
+    def score(self) -> int | None:
+        return self.report.score if self.report is not None else None
+
+
+def draft(
+    notes: Notes | Path | str,
+    *,
+    kind: str | None = None,
+    engine: Engine = "auto",
+    options: DraftOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Draft:
+    """Draft a spec from ``notes`` (a Notes, a path, or the notes' text as a str).
+
+    Synchronous wrapper over :func:`adraft`; inside a running event loop, await adraft instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(adraft(notes, kind=kind, engine=engine, options=options, on_step=on_step))
+    raise RuntimeError("draft() was called inside a running event loop; use `await adraft(...)`")
+
+
+async def adraft(
+    notes: Notes | Path | str,
+    *,
+    kind: str | None = None,
+    engine: Engine = "auto",
+    options: DraftOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+    session: object | None = None,
+) -> Draft:
+    """Draft a spec. ``session`` (a ModelSession) lets a batch share one limiter, cache and ledger."""
+    base = options or DraftOptions()
+    if options is None or options.engine == "auto":
+        base = DraftOptions(**{**base.__dict__, "engine": engine})
+    opts = base.resolved()
+    loaded = _load(notes)
+    chosen, _ = opts.engine_to_use()
+    step = on_step or (lambda _: None)
+    if chosen == "offline":
+        return _draft_offline(loaded, _kind(kind, loaded, None), opts, step)
+    return await _draft_openai(loaded, kind, opts, step, session)
+
+
+def _load(notes: Notes | Path | str) -> Notes:
+    if isinstance(notes, Notes):
+        return notes
+    if isinstance(notes, Path):
+        return read_notes(notes)
+    return read_notes_text(notes)
+
+
+def _kind(explicit: str | None, notes: Notes, fallback: str | None) -> str:
+    kind = explicit or notes.kind or fallback
+    if kind is None:
+        kind = detect_kind(parse_document(notes.text))
+    kind = kind.strip().lower()
+    if kind not in SPEC_KINDS:
+        raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(SPEC_KINDS)}", path=notes.path)
+    return kind
+
+
+def _front_matter(notes: Notes) -> dict[str, object]:
+    return {key: notes.front_matter[key] for key in ("title", "owner") if notes.front_matter.get(key)}
+
+
+def _draft_offline(notes: Notes, kind: str, opts: DraftOptions, step: Callable[[str], None]) -> Draft:
+    step(f"drafting the {kind} spec offline")
+    spec = draft_offline(notes.text, kind, title=notes.title)
+    step("checking the draft against the rubric")
+    gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
+    return _result(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
+
+
+async def _draft_openai(
+    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object | None
+) -> Draft:
+    # The LLM stack is imported here, on the drafting path only.
+    from translator.drafting.cache import CallCache
+    from translator.drafting.chain import DraftingChain
+    from translator.drafting.prompts import prompt_versions
+    from translator.drafting.service import ModelSession, ModelSettings, OutputInvalid, Refused
+
+    if session is None:
+        settings = ModelSettings(
+            model=opts.model or DEFAULT_MODEL,
+            base_url=opts.base_url,
+            api_key=opts.api_key,
+            structured_output=opts.structured_output,
+            timeout=opts.timeout,
+            attempts=opts.attempts,
+            prices=opts.prices,
+        )
+        session = ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None)
+    assert isinstance(session, ModelSession)
+    before = session.usage.model_copy()
+    chain = DraftingChain(session, on_step=step)
+    findings = await chain.extract(notes.text)
+    chosen = kind or notes.kind or await chain.classify(findings)
+    chosen = _kind(chosen, notes, None)
+
+    spec: SpecBase | None = None
+    gate: GateResult | None = None
+    problems: list[Finding] | list[str] = []
+    failure: str | None = None
+    rounds = 0
+    for round_number in range(opts.max_repairs + 1):
+        rounds = round_number
+        try:
+            if spec is None:
+                spec = await chain.draft(chosen, findings, notes.text) if round_number == 0 else await chain.repair(
+                    _empty_spec(chosen), [f"your previous answer was unusable: {failure}"], notes.text
+                )
+            else:
+                spec = await chain.repair(spec, problems, notes.text)
+        except OutputInvalid as exc:
+            failure = str(exc)
+            problems = [f"your previous answer was unusable: {failure}"]
+            continue
+        except Refused as exc:
+            failure = str(exc)
+            break
+        failure = None
+        step("checking the draft against the rubric and the notes")
+        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
+        if gate.accepted:
+            break
+        problems = _repairable(gate, spec, opts.verdict)
+        if not problems:
+            break  # every remaining gap is already an open question: only the researcher can close it
+    usage = _usage_since(session.usage, before)
+    if spec is None or gate is None:
+        return _no_spec(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
+    spec = ask_for_gaps(spec) if not gate.accepted else spec
+    if not gate.accepted:
+        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
+    result = _result(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
+    result.prompt_versions = prompt_versions()
+    result.failure = failure
+    return result
+
+
+def _repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Finding]:
+    """Findings a repair round can act on: not those about a concern already asked of the researcher."""
+    asked = {q.concern for q in spec.open_questions}
+    deferred_rules = ("-present", "-adequate")
+    candidates = gate.blocking(verdict) or [f for f in gate.report.findings if f.severity.value == "warning"]
+    return [
+        f
+        for f in candidates
+        if f.rule == "grounding" or not (f.concern in asked and f.rule.endswith(deferred_rules))
+    ]
+
+
+def _empty_spec(kind: str) -> SpecBase:
+    model = SPEC_KINDS[kind]
+    return model.model_validate({name: ("" if name == "title" else []) for name in model.model_fields})
+
+
+def _usage_since(now: Usage, before: Usage) -> Usage:
+    cost = None if now.cost_usd is None or before.cost_usd is None else round(now.cost_usd - before.cost_usd, 6)
+    return Usage(
+        calls=now.calls - before.calls,
+        cached_calls=now.cached_calls - before.cached_calls,
+        input_tokens=now.input_tokens - before.input_tokens,
+        output_tokens=now.output_tokens - before.output_tokens,
+        cost_usd=cost,
+    )
+
+
+def _result(notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int) -> Draft:
+    return Draft(
+        source=notes.path,
+        kind=spec.kind,
+        engine=engine,
+        model=opts.model if engine == "openai" else None,
+        accepted=gate.accepted,
+        rounds=rounds,
+        spec=spec,
+        markdown=gate.markdown,
+        report=gate.report,
+        grounding=gate.grounding,
+        usage=usage,
+    )
+
+
+def _no_spec(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, failure: str, rounds: int) -> Draft:
+    vocabulary = load_vocabulary()
+    questions = "\n".join(f"- {vocabulary.concerns[c].question}" for c in SPEC_KINDS[kind].concern_order)
+    markdown = (
+        f"# No spec drafted\n\nThe model gave no usable spec after {rounds + 1} round(s): {failure}.\n\n"
+        f"## Open questions for the researcher\n\n{questions}\n"
+    )
+    return Draft(
+        source=notes.path, kind=kind, engine="openai", model=opts.model, accepted=False, rounds=rounds,
+        spec=None, markdown=markdown, report=None, grounding=[], usage=usage, failure=failure,
+    )
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    markdown: Path
+    json: Path
+    rejected_markdown: Path
+    rejected_json: Path
+
+    @classmethod
+    def beside(cls, out: Path) -> OutputPaths:
+        """OUT.md -> OUT.json; a rejected draft goes to <base>.rejected.md (base without .spec)."""
+        base = out.name.removesuffix(".md").removesuffix(".spec")
+        return cls(
+            markdown=out,
+            json=out.with_suffix(".json"),
+            rejected_markdown=out.with_name(f"{base}.rejected.md"),
+            rejected_json=out.with_name(f"{base}.rejected.json"),
+        )
+
+
+def default_output(notes_path: str | None) -> Path:
+    """Without -o: <stem>.spec.md beside the notes (in the working folder for stdin)."""
+    if notes_path is None:
+        return Path("notes.spec.md")
+    path = Path(notes_path)
+    return path.with_name(f"{path.stem}.spec.md")
+
+
+def write_draft(result: Draft, out: Path) -> list[Path]:
+    """Write an accepted draft to OUT.md + OUT.json, a rejected one to <base>.rejected.md + .json.
+
+    Files from an earlier run with the other outcome are removed, so a folder never holds both
+    an accepted and a rejected version of the same spec. Each file is written atomically.
+    """
+    paths = OutputPaths.beside(out)
+    payload = result.model_dump_json(indent=2, exclude={"markdown"})
+    if result.accepted:
+        written, stale = [paths.markdown, paths.json], [paths.rejected_markdown, paths.rejected_json]
+    else:
+        written, stale = [paths.rejected_markdown, paths.rejected_json], [paths.markdown, paths.json]
+    write_atomic(written[0], result.markdown)
+    write_atomic(written[1], payload + "\n")
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return written

@@ -1,0 +1,99 @@
+"""Spec model -> Markdown that `translator score` accepts as is.
+
+Headings are the vocabulary titles, so the rubric locates every concern by name. A concern
+with nothing grounded to say is left out (never rendered as an empty or TBD section): the
+rubric then reports it missing and an open question asks the researcher for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from translator.kinds import FailureMode, SpecBase
+from translator.kinds.tradeoff_memo import MatrixRow
+from translator.rubric import load_vocabulary
+
+OPEN_QUESTIONS_HEADING = "Open questions for the researcher"
+EVIDENCE_HEADING = "Evidence"
+_UNKNOWN = re.compile(r"^\s*(n/?a|unknown|not (measured|known|stated|reported|given)|tbd|tbc|-|—|\?)?\s*\.?\s*$", re.I)
+_MATRIX_COLUMNS = (("accuracy", "Accuracy"), ("latency", "p95 latency"), ("cost", "Cost"), ("maintenance", "Maintenance"))
+
+
+def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = None) -> str:
+    vocabulary = load_vocabulary()
+    lines: list[str] = []
+    meta = {"kind": spec.kind, **(front_matter or {})}
+    lines += ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(), "---", ""]
+    lines += [f"# {_one_line(spec.title) or 'Untitled spec'}", ""]
+    sections = [(concern, _concern_lines(getattr(spec, concern))) for concern in spec.concern_order]
+    sections = [(concern, body) for concern, body in sections if body]
+    # Evidence follows the recommendation (the decision first, then why); without a
+    # recommendation it closes the spec, before the open questions.
+    evidence = [(EVIDENCE_HEADING, _bullets(spec.evidence))] if spec.evidence else []
+    at = 1 if sections and sections[0][0] == "recommendation" else len(sections)
+    for concern, body in [*sections[:at], *evidence, *sections[at:]]:
+        heading = vocabulary.concerns[concern].title if concern in vocabulary.concerns else concern
+        lines += [f"## {heading}", "", *body, ""]
+    if spec.open_questions:
+        lines += [f"## {OPEN_QUESTIONS_HEADING}", ""]
+        for item in spec.open_questions:
+            # The concern goes after the question, not before it as a lead-in: a lead-in
+            # would name the concern, and a question must never pass for its content.
+            title = vocabulary.concerns[item.concern].title if item.concern in vocabulary.concerns else item.concern
+            lines.append(f"- {_as_question(item.question)} ({title.lower()})")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _concern_lines(value: object) -> list[str]:
+    if not isinstance(value, list) or not value:
+        return []
+    if isinstance(value[0], FailureMode):
+        return [_failure_line(item) for item in value if _one_line(item.condition)]
+    if isinstance(value[0], MatrixRow):
+        return _matrix(value)
+    texts = [_one_line(str(item)) for item in value if _one_line(str(item))]
+    if len(texts) == 1:
+        return [texts[0]]
+    return _bullets(texts)
+
+
+def _failure_line(item: FailureMode) -> str:
+    condition = _one_line(item.condition).rstrip(".")
+    handling = _one_line(item.handling).rstrip(".")
+    if not handling:
+        return f"- {condition}."
+    if not re.match(r"(?i)(if|when|whenever|on|in case)\b", condition):
+        condition = f"When {condition[0].lower()}{condition[1:]}" if condition else condition
+    return f"- {condition}: {handling}."
+
+
+def _matrix(rows: list[MatrixRow]) -> list[str]:
+    # A column nobody measured is dropped, so a header alone never passes for a measurement.
+    columns = [(field, title) for field, title in _MATRIX_COLUMNS if any(not _UNKNOWN.match(getattr(r, field)) for r in rows)]
+    header = ["Option", *(title for _, title in columns)]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [_cell(row.option), *(_cell(getattr(row, field)) for field, _ in columns)]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _cell(text: str) -> str:
+    value = _one_line(text)
+    return "" if _UNKNOWN.match(value) else value.replace("|", "\\|")
+
+
+def _bullets(items: list[str]) -> list[str]:
+    return [f"- {_one_line(item)}" for item in items if _one_line(item)]
+
+
+def _as_question(text: str) -> str:
+    text = _one_line(text)
+    return text if text.endswith("?") else text.rstrip(".") + "?"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,0 +1,299 @@
+"""The model service: one chat model, one retry policy, one cache, one usage ledger.
+
+Every model call of the drafting chain goes through ModelSession.structured(), so that:
+- retries happen here and only here (the SDK's own are off: max_retries=0), with the SDK's own
+  semantics: Retry-After / retry-after-ms honoured, 408/409/429/5xx, timeouts and connection
+  errors retried with exponential backoff and jitter, 400/401/403/404 never retried;
+- a throttle (the batch limiter) is asked before each call and told about each 429;
+- answers are cached by everything that determines them;
+- failures become one-line ModelServiceErrors, or OutputInvalid when the model answered but
+  its output does not fit the schema (a failed round the repair loop can use).
+
+langchain_openai and openai are imported here and in the chain only: the score path never
+loads them.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import openai
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from translator.drafting.cache import CallCache, cache_key
+from translator.drafting.usage import Usage, cost_of
+from translator.errors import ModelServiceError
+
+STRUCTURED_METHODS = {"json_schema": "json_schema", "tools": "function_calling", "json": "json_mode"}
+_MAX_RETRY_AFTER = 120.0  # the SDK's own ceiling: a longer wait means "do not retry"
+_INITIAL_BACKOFF, _MAX_BACKOFF = 0.5, 8.0
+
+
+class Throttle(Protocol):
+    """What a batch limiter offers the session: wait before a call, slow down after a 429."""
+
+    async def acquire(self, tokens: int) -> None: ...
+
+    def penalize(self, seconds: float) -> None: ...
+
+
+class OutputInvalid(Exception):
+    """The model answered, but not with output that fits the schema (malformed, truncated, empty)."""
+
+
+class Refused(Exception):
+    """The model refused, or its output was filtered."""
+
+
+@dataclass
+class ModelSettings:
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None  # from OPENAI_API_KEY; never logged, cached or written anywhere
+    structured_output: str = "auto"  # auto | json_schema | tools | json
+    timeout: float = 60.0
+    attempts: int = 5
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap token estimate (about four characters a token), for limits and messages."""
+    return max(1, math.ceil(len(text) / 4))
+
+
+class ModelSession:
+    def __init__(
+        self,
+        settings: ModelSettings,
+        *,
+        cache: CallCache | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cache = cache
+        self.throttle = throttle
+        self.usage = Usage()
+        self._methods = (
+            ["json_schema", "function_calling", "json_mode"]
+            if settings.structured_output == "auto"
+            else [STRUCTURED_METHODS[settings.structured_output]]
+        )
+        self.chat = ChatOpenAI(
+            model=settings.model,
+            base_url=settings.base_url,
+            api_key=settings.api_key or "unset",
+            timeout=settings.timeout,
+            max_retries=0,  # tenacity below owns retries; otherwise attempts multiply
+            use_responses_api=False,  # compatible servers do not serve /v1/responses
+        )
+
+    @property
+    def method(self) -> str:
+        return self._methods[0]
+
+    async def structured(self, step: str, prompt: ChatPromptTemplate, variables: dict[str, Any], schema: type[BaseModel]) -> BaseModel:
+        """Ask the model for an instance of ``schema``; cached, retried, accounted."""
+        messages = prompt.format_messages(**variables)
+        while True:
+            method = self.method
+            key = cache_key(
+                model=self.settings.model,
+                base_url=self.settings.base_url,
+                messages=[(m.type, m.content) for m in messages],
+                schema=schema.model_json_schema(),
+                method=method,
+            )
+            if self.cache is not None:
+                hit = self.cache.get(key)
+                if hit is not None:
+                    self.usage.add(Usage(cached_calls=1))
+                    return schema.model_validate(hit["output"])
+            try:
+                output = await self._call_with_retries(step, messages, schema, method)
+            except openai.BadRequestError as exc:
+                if _unsupported_format(exc) and len(self._methods) > 1:
+                    self._methods.pop(0)  # fall back for the rest of the session
+                    continue
+                raise _service_error(exc, self.settings, messages) from None
+            if self.cache is not None:
+                self.cache.put(key, {"output": output.model_dump(mode="json"), "step": step})
+            return output
+
+    async def _call_with_retries(self, step: str, messages: list[BaseMessage], schema: type[BaseModel], method: str) -> BaseModel:
+        runnable = self.chat.with_structured_output(schema, method=method, include_raw=True)
+        if method == "json_mode":
+            messages = [*messages, _json_instructions(schema)]
+        tokens = sum(estimate_tokens(str(m.content)) for m in messages)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            wait=_wait,
+            stop=stop_after_attempt(self.settings.attempts),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if self.throttle is not None:
+                        await self.throttle.acquire(tokens)
+                    result = await runnable.ainvoke(messages, config={"run_name": step})
+        except (openai.BadRequestError, openai.NotFoundError) as exc:
+            if isinstance(exc, openai.BadRequestError) and _unsupported_format(exc):
+                raise
+            raise _service_error(exc, self.settings, messages) from None
+        except openai.APIStatusError as exc:
+            raise _service_error(exc, self.settings, messages) from None
+        except (openai.APIConnectionError, json.JSONDecodeError) as exc:
+            raise _service_error(exc, self.settings, messages) from None
+        except (openai.LengthFinishReasonError, ValidationError, ValueError, TypeError) as exc:
+            self._account_failed(exc)
+            if isinstance(exc, openai.ContentFilterFinishReasonError):
+                raise Refused("the model's output was filtered (content_filter)") from None
+            raise OutputInvalid(_describe_invalid(exc)) from None
+        self._account(result.get("raw"))
+        error = result.get("parsing_error")
+        parsed = result.get("parsed")
+        if error is not None:
+            if "refus" in type(error).__name__.lower():
+                raise Refused(f"the model refused: {_one_line(str(error))}")
+            raise OutputInvalid(_describe_invalid(error))
+        if parsed is None:
+            raise OutputInvalid("the model answered without the structured output (no tool call or empty output)")
+        return parsed
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, openai.RateLimitError) and self.throttle is not None:
+            self.throttle.penalize(_wait(state))
+
+    def _account(self, raw: Any) -> None:
+        meta = getattr(raw, "usage_metadata", None) or {}
+        self._add_usage(int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0)))
+
+    def _account_failed(self, exc: BaseException) -> None:
+        """A failed call is still paid for; read its usage where the error carries it."""
+        usage: dict[str, Any] = {}
+        completion = getattr(exc, "completion", None)
+        if completion is not None and getattr(completion, "usage", None) is not None:
+            usage = {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens}
+        else:
+            response = getattr(exc, "response", None)
+            try:
+                usage = (response.json() or {}).get("usage") or {} if response is not None else {}
+            except Exception:  # the body may be the malformed part
+                usage = {}
+        self._add_usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)))
+
+    def _add_usage(self, input_tokens: int, output_tokens: int) -> None:
+        cost = cost_of(self.settings.model, input_tokens, output_tokens, self.settings.prices)
+        self.usage.add(Usage(calls=1, input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost))
+
+
+def _json_instructions(schema: type[BaseModel]) -> BaseMessage:
+    from langchain_core.messages import SystemMessage
+
+    return SystemMessage(
+        content="Answer with one JSON object only, no prose, matching this JSON schema:\n"
+        + json.dumps(schema.model_json_schema())
+    )
+
+
+def _retryable(exc: BaseException) -> bool:
+    """The SDK's own rule (BaseClient._should_retry), plus a 200 whose body is not JSON."""
+    if isinstance(exc, (openai.APIConnectionError, json.JSONDecodeError)):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        after = _retry_after(exc.response.headers)
+        if after is not None and after > _MAX_RETRY_AFTER:
+            return False
+        should = exc.response.headers.get("x-should-retry")
+        if should in ("true", "false"):
+            return should == "true"
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, openai.APIStatusError):
+        after = _retry_after(exc.response.headers)
+        if after is not None and 0 < after <= _MAX_RETRY_AFTER:
+            return after
+    backoff = min(_INITIAL_BACKOFF * 2.0 ** (state.attempt_number - 1), _MAX_BACKOFF)
+    return backoff * (1 - 0.25 * random.random())
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds to wait, from retry-after-ms, then retry-after (seconds or an HTTP date)."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / scale
+            return seconds if math.isfinite(seconds) else None
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return float(email.utils.mktime_tz(parsed) - time.time())
+    return None
+
+
+def _unsupported_format(exc: openai.BadRequestError) -> bool:
+    text = f"{exc.message} {exc.param or ''}".lower()
+    return any(word in text for word in ("response_format", "json_schema", "structured output", "tool_choice", "tools are not supported"))
+
+
+def _service_error(exc: BaseException, settings: ModelSettings, messages: list[BaseMessage]) -> ModelServiceError:
+    where = settings.base_url or "the OpenAI API"
+    if isinstance(exc, openai.AuthenticationError):
+        return ModelServiceError(f"{where} rejected the API key (401); check OPENAI_API_KEY")
+    if isinstance(exc, openai.PermissionDeniedError):
+        return ModelServiceError(f"{where} denied access to model '{settings.model}' (403)")
+    if isinstance(exc, openai.NotFoundError):
+        return ModelServiceError(f"model '{settings.model}' not found at {where} (404); choose one with --model")
+    if isinstance(exc, openai.BadRequestError):
+        if exc.code == "context_length_exceeded" or "context length" in exc.message.lower() or "exceed" in exc.message.lower() and "token" in exc.message.lower():
+            chars = sum(len(str(m.content)) for m in messages)
+            return ModelServiceError(
+                f"the request is {chars:,} characters (~{estimate_tokens(str(chars * 'x')):,} tokens), over the context "
+                f"limit of model '{settings.model}': {_one_line(exc.message)}"
+            )
+        if exc.code == "content_filter":
+            return ModelServiceError(f"{where} refused the notes (content_filter): {_one_line(exc.message)}")
+        return ModelServiceError(f"{where} rejected the request (400): {_one_line(exc.message)}")
+    if isinstance(exc, openai.RateLimitError):
+        return ModelServiceError(f"{where} kept rate-limiting after {settings.attempts} attempts (429); lower --concurrency or --rpm")
+    if isinstance(exc, openai.APIStatusError):
+        return ModelServiceError(f"{where} failed with {exc.status_code} after {settings.attempts} attempts: {_one_line(exc.message)}")
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelServiceError(f"{where} did not answer within {settings.timeout:g} s ({settings.attempts} attempts)")
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelServiceError(f"cannot reach {where} ({settings.attempts} attempts); check --base-url and the network")
+    if isinstance(exc, json.JSONDecodeError):
+        return ModelServiceError(f"{where} answered with a malformed body {settings.attempts} times")
+    return ModelServiceError(f"{where} failed: {exc.__class__.__name__}: {_one_line(str(exc))}")
+
+
+def _describe_invalid(exc: BaseException) -> str:
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return "the output was cut off (finish_reason=length)"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the output"
+        return f"the output does not fit the schema ({where}: {first['msg']})"
+    return f"the output could not be parsed ({exc.__class__.__name__}: {_one_line(str(exc))[:200]})"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,57 @@
+"""Fields every spec kind shares, and the pieces they are built from.
+
+The models double as the JSON schema the LLM must fill (structured output, strict mode), so
+they follow its rules: every field required, no dict-typed fields, no non-null defaults.
+Concern fields are named by their vocabulary key (``lineage``, ``latency_cost``...), which is
+how the renderer, the gate and the repair loop find them.
+
+Every statement in a concern field must be grounded in the notes. What the notes do not
+settle goes into ``open_questions``, never into a concern field as if it were known.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FailureMode(_Output):
+    condition: str = Field(description="what goes wrong, e.g. 'session_duration is 0' or 'the payments stream lags over 5 min'")
+    handling: str = Field(description="what the system does then, e.g. 'return null and log an error'")
+
+
+class OpenQuestion(_Output):
+    concern: str = Field(description="the concern key the question is about, e.g. 'lineage'")
+    question: str = Field(description="one question for the researcher, answerable in a sentence")
+
+
+class SpecBase(_Output):
+    """The spec an ML engineer builds from. Kind models add their own concern fields."""
+
+    kind: ClassVar[str] = "general"
+    # Concern fields in the order the rendered spec shows them (recommendation first).
+    concern_order: ClassVar[tuple[str, ...]] = (
+        "recommendation", "lineage", "latency_cost", "failure_modes", "validation",
+    )
+
+    title: str = Field(description="a short title naming the system and the change")
+    recommendation: list[str] = Field(description="the decision or recommendation, one or two sentences, first")
+    evidence: list[str] = Field(
+        description="the findings behind it, metrics and identifiers copied verbatim from the notes"
+    )
+    lineage: list[str] = Field(description="data sources (tables, streams), update cadence and freshness SLA")
+    latency_cost: list[str] = Field(description="serving latency (p95, ms) and compute or dollar cost")
+    failure_modes: list[FailureMode] = Field(description="each failure condition with its handling")
+    validation: list[str] = Field(description="validation method, duration or sample, and promote/rollback thresholds")
+    open_questions: list[OpenQuestion] = Field(
+        description="what the notes do not settle, one question per unsettled concern"
+    )
+
+
+class GeneralSpec(SpecBase):
+    """A spec of no particular kind: the five general concerns."""
