@@ -184,6 +184,14 @@ class TestConcernStatus:
             """)
         assert result["lineage"] == "missing" and result["latency_cost"] == "missing"
 
+    def test_open_questions_section_is_never_content(self) -> None:
+        result = statuses("""\
+            ## Open questions
+            - Lineage: the `payments.transactions` topic, probably hourly. The notes say so.
+            - Latency: p95 was 12 ms in the notebook.
+            """)
+        assert result["lineage"] == "missing" and result["latency_cost"] == "missing"
+
     def test_inline_code_counts(self) -> None:
         result = statuses("**Lineage:** reads `payments.transactions` every 5 minutes.\n")
         assert result["lineage"] == "present"

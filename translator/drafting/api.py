@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, SerializeAsAny
 from translator.drafting.gate import GateResult, run_gate
 from translator.drafting.offline import ask_for_gaps, draft_offline
 from translator.drafting.usage import Usage
-from translator.errors import InputError
+from translator.errors import InputError, ModelServiceError
 from translator.fileio import write_atomic
 from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
 from translator.rubric import Verdict, detect_kind, load_vocabulary
@@ -167,10 +167,9 @@ async def _draft_openai(
 ) -> Draft:
     # The LLM stack is imported here, on the drafting path only.
     from translator.drafting.cache import CallCache
-    from translator.drafting.chain import DraftingChain
-    from translator.drafting.prompts import prompt_versions
-    from translator.drafting.service import ModelSession, ModelSettings, OutputInvalid, Refused
+    from translator.drafting.service import ModelSession, ModelSettings
 
+    owned = session is None
     if session is None:
         settings = ModelSettings(
             model=opts.model or DEFAULT_MODEL,
@@ -182,6 +181,19 @@ async def _draft_openai(
             prices=opts.prices,
         )
         session = ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None)
+    assert isinstance(session, ModelSession)
+    try:
+        return await _run_chain(notes, kind, opts, step, session)
+    finally:
+        if owned:
+            await session.aclose()
+
+
+async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object) -> Draft:
+    from translator.drafting.chain import DraftingChain
+    from translator.drafting.prompts import prompt_versions
+    from translator.drafting.service import ModelSession, OutputInvalid, Refused
+
     assert isinstance(session, ModelSession)
     before = session.usage.model_copy()
     chain = DraftingChain(session, on_step=step)
@@ -208,8 +220,8 @@ async def _draft_openai(
             problems = [f"your previous answer was unusable: {failure}"]
             continue
         except Refused as exc:
-            failure = str(exc)
-            break
+            # A refusal is not a draft to repair: say so in one line.
+            raise ModelServiceError(f"{exc}; no spec was drafted", path=notes.path) from None
         failure = None
         step("checking the draft against the rubric and the notes")
         gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))

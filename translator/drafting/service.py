@@ -88,6 +88,9 @@ class ModelSession:
             if settings.structured_output == "auto"
             else [STRUCTURED_METHODS[settings.structured_output]]
         )
+        # The session owns its async HTTP client: langchain-openai's shared default would keep
+        # pooled connections bound to the event loop of the first asyncio.run().
+        self._http = openai.DefaultAsyncHttpxClient(timeout=settings.timeout)
         self.chat = ChatOpenAI(
             model=settings.model,
             base_url=settings.base_url,
@@ -95,7 +98,11 @@ class ModelSession:
             timeout=settings.timeout,
             max_retries=0,  # tenacity below owns retries; otherwise attempts multiply
             use_responses_api=False,  # compatible servers do not serve /v1/responses
+            http_async_client=self._http,
         )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     @property
     def method(self) -> str:

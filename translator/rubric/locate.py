@@ -53,13 +53,14 @@ class SignalMatcher:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
+        self.unsettled: set[int] = set()  # blocks under an "Open questions" section
         self._cache: dict[tuple[int, str, bool], bool] = {}
         self._text_cache: dict[tuple[int, bool], str] = {}
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
         "At what cadence is the table refreshed?" is not lineage."""
-        if block.is_question:
+        if block.is_question or block.index in self.unsettled:
             return False
         key = (block.index, signal, body_only)
         hit = self._cache.get(key)
@@ -128,9 +129,20 @@ class ConcernLocator:
         self.vocabulary = vocabulary
         self.matcher = matcher
         self._named: dict[str, list[Location]] = {}
+        matcher.unsettled = self._unsettled_blocks()
         self._index_names()
         self._units = _text_units(doc.blocks)
         self._list_units = _text_units(doc.blocks, lists=True)
+
+    def _unsettled_blocks(self) -> set[int]:
+        phrases = {normalise_phrase(p) for p in self.vocabulary.unsettled_sections}
+        found: set[int] = set()
+        for section in self.doc.sections:
+            words = section.heading.split()
+            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1)}
+            if spans & phrases:
+                found.update(range(section.first_block, section.end_block))
+        return found
 
     def _index_names(self) -> None:
         doc = self.doc
@@ -146,7 +158,7 @@ class ConcernLocator:
                     Location("heading", section.line, section.title, _text_units(blocks))
                 )
         for block in doc.blocks:
-            if not block.lead_in or block.is_question:
+            if not block.lead_in or block.is_question or block.index in self.matcher.unsettled:
                 continue  # "**Latency:** what is the p95?" asks for the concern; it does not give it
             keys = concerns_named_by(block.lead_in, self.vocabulary)
             if not keys:

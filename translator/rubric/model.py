@@ -54,6 +54,7 @@ class Vocabulary(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
     version: int
     concerns: dict[str, Concern]
+    unsettled_sections: list[str] = Field(default_factory=list)
     signals: dict[str, Signal]
 
 

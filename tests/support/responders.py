@@ -1,0 +1,77 @@
+"""Responders that make the test server answer the drafting chain like a competent model.
+
+``ChainModel`` reads what each request asks for (the structured-output schema's name: the
+Findings of the extract step, a KindChoice, or a spec kind's model) and answers it from the
+notes fenced in the prompt, using the offline drafter: so drafts are realistic, grounded, and
+deterministic. Scripted tests wrap it to inject the faults they need.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tests.support.openai_server import Reply
+from translator.drafting.offline import draft_offline
+from translator.kinds import SPEC_KINDS
+from translator.rubric import detect_kind
+from translator.rubric.document import parse_document
+
+_NOTES = re.compile(r"<notes>\n(.*?)\n</notes>", re.S)
+_SCHEMA_TO_KIND = {model.__name__: kind for kind, model in SPEC_KINDS.items()}
+
+
+def requested_schema(body: dict[str, Any]) -> str | None:
+    """The name of the structured output a chat request asks for, whichever method it uses."""
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return response_format["json_schema"]["name"]
+    for tool in body.get("tools") or []:
+        return tool["function"]["name"]
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str) and content.startswith("Answer with one JSON object only"):
+            schema = json.loads(content.split("\n", 1)[1])
+            return schema.get("title")
+    return None
+
+
+def notes_in(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages", [])):
+        match = _NOTES.search(str(message.get("content") or ""))
+        if match:
+            return match.group(1)
+    return ""
+
+
+class ChainModel:
+    """Answers extract, classify, draft and repair requests from the notes in the prompt."""
+
+    def __init__(self, tool_calls: bool = True) -> None:
+        self.tool_calls = tool_calls
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        return self.reply(body, self.answer(body))
+
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        schema = requested_schema(body)
+        notes = notes_in(body)
+        if schema == "Findings":
+            return {"decisions": [], "claims": [line.strip("- ") for line in notes.splitlines() if line.strip()][:20],
+                    "metric_deltas": [], "identifiers": [], "constraints": [], "uncertainties": []}
+        if schema == "KindChoice":
+            findings = str(body["messages"][-1]["content"])
+            return {"kind": detect_kind(parse_document(findings)), "reason": "the findings match its signals"}
+        if schema in _SCHEMA_TO_KIND:
+            return draft_offline(notes, _SCHEMA_TO_KIND[schema]).model_dump(mode="json")
+        raise ValueError(f"unexpected structured output {schema!r}")
+
+    def reply(self, body: dict[str, Any], payload: dict[str, Any]) -> Reply:
+        text = json.dumps(payload)
+        return Reply(tool_call_arguments=text) if body.get("tools") else Reply(content=text)
+
+
+def chain_model() -> ChainModel:
+    """Factory for the server's --responder option: tests.support.responders:chain_model."""
+    return ChainModel()
