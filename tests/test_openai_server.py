@@ -26,7 +26,7 @@ from tests.support.openai_server import (
     parse_multipart,
 )
 
-API_KEY = "sk-test-DO-NOT-LOG-4f9a"
+API_KEY = "test-key-DO-NOT-LOG-4f9a"  # not sk-shaped, so a leak scan of tests/ stays meaningful
 MODEL = "gpt-4o-mini"
 
 
