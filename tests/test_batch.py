@@ -1,0 +1,242 @@
+"""`translator batch`: durable, rate-limited, resumable re-translation of a corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.openai_server import OpenAIServer
+from tests.support.responders import ChainModel
+from translator.batch import BatchOptions, RateLimiter, run_batch
+from translator.batch.limiter import WINDOW
+from translator.batch.naming import OutputNamer
+from translator.cli import main
+from translator.drafting import DraftOptions
+from translator.rubric import score_file
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTES = ROOT / "eval_sets" / "notes"
+EXAMPLE = ROOT / "examples" / "notes" / "fraud-velocity.md"
+
+
+@pytest.fixture(autouse=True)
+def _no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+def corpus(folder: Path, copies: int = 1) -> list[Path]:
+    """The labelled notes plus the complete example, in nested folders, as a corpus."""
+    files = []
+    for n in range(copies):
+        for source in [*sorted(NOTES.glob("*.md")), *sorted(NOTES.glob("*.txt")), *sorted(NOTES.glob("*.ipynb")), EXAMPLE]:
+            target = folder / f"team{n % 2}" / f"{n}-{source.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = source.read_text(encoding="utf-8")
+            target.write_text(text if n == 0 or source.suffix == ".ipynb" else text + f"\n\nCopy {n}.\n", encoding="utf-8")
+            files.append(target)
+    return files
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_offline_batch_mirrors_folders_and_reports_the_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = corpus(tmp_path / "reports")
+    code = main(["batch", str(tmp_path / "reports"), "--out", str(tmp_path / "specs"), "-q"])
+    assert code == 1  # most notes leave gaps: rejected with questions
+    report = summary(tmp_path / "specs")
+    assert report["corpus"]["total"] == len(files)
+    statuses = {Path(f["path"]).name: f["status"] for f in report["files"]}
+    assert statuses["0-fraud-velocity.md"] == "accepted"
+    assert set(statuses.values()) <= {"accepted", "rejected"}
+    assert (tmp_path / "specs" / "team0" / "0-fraud-velocity.spec.md").is_file()
+    assert (tmp_path / "specs" / "team0" / "0-01-fraud-velocity-jottings.rejected.md").is_file()
+    assert report["corpus"]["lacking"]["latency_cost"] >= 10
+    index = (tmp_path / "specs" / "index.md").read_text()
+    assert "What the reports lack" in index and "0-fraud-velocity.spec.md" in index
+
+
+def test_score_agrees_with_what_the_batch_reported(tmp_path: Path) -> None:
+    corpus(tmp_path / "reports")
+    asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))))
+    for record in summary(tmp_path / "specs")["files"]:
+        rescored = score_file(tmp_path / "specs" / record["outputs"][0])
+        assert rescored.score == record["score"], record["path"]
+        assert rescored.passed == (record["status"] == "accepted"), record["path"]
+
+
+def test_rerun_skips_finished_reports_and_redoes_changed_ones(tmp_path: Path) -> None:
+    files = corpus(tmp_path / "reports")
+    options = BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))
+    asyncio.run(run_batch([str(tmp_path / "reports")], options))
+    files[0].write_text(files[0].read_text() + "\nValidation: shadow for 48 hours; promote if precision >= 0.65.\n")
+    (tmp_path / "specs" / "team0" / "0-fraud-velocity.spec.md").unlink()  # a lost output is redone
+    again = asyncio.run(run_batch([str(tmp_path / "reports")], options))
+    assert again.progress.skipped == len(files) - 2
+    assert again.progress.done == len(files)
+
+
+def test_one_bad_file_never_stops_the_batch(tmp_path: Path) -> None:
+    corpus(tmp_path / "reports")
+    (tmp_path / "reports" / "broken.ipynb").write_text("{ not a notebook")
+    (tmp_path / "reports" / "binary.md").write_bytes(b"\x00\x01\x02")
+    result = asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))))
+    failed = {Path(f["path"]).name: f["reason"] for f in summary(tmp_path / "specs")["files"] if f["status"] == "failed"}
+    assert set(failed) == {"broken.ipynb", "binary.md"} and all(failed.values())
+    assert result.progress.accepted >= 1
+
+
+def test_faults_injected_every_file_ends_with_a_status(tmp_path: Path) -> None:
+    files = corpus(tmp_path / "reports")
+    with OpenAIServer(responder=ChainModel(), fault_rate=0.2, faults=("429", "500", "timeout", "malformed"), hang_s=1.0, seed=7) as server:
+        draft = DraftOptions(engine="openai", base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", cache=False, timeout=0.5, attempts=4)
+        result = asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=6)))
+        faults = [r["fault"] for r in server.requests if r.get("fault")]
+    records = summary(tmp_path / "specs")["files"]
+    assert len(records) == len(files)  # none lost
+    assert {"429", "500", "malformed"} <= set(faults)
+    for record in records:
+        assert record["status"] in {"accepted", "rejected", "failed"}
+        if record["status"] == "failed":
+            assert record["reason"]
+        else:
+            for output in record["outputs"]:
+                path = tmp_path / "specs" / output
+                json.loads(path.read_text()) if path.suffix == ".json" else path.read_text()
+    assert result.progress.accepted >= 1
+
+
+def test_a_429_slows_the_whole_batch() -> None:
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(rpm=1000, clock=lambda: clock[0], sleep=sleep)
+
+    async def scenario() -> None:
+        await limiter.acquire(10)
+        limiter.penalize(5.0)  # one worker heard a 429 with Retry-After: 5
+        await limiter.acquire(10)  # another worker waits too
+
+    asyncio.run(scenario())
+    assert clock[0] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(("rpm", "tpm", "tokens"), [(30, None, 100), (None, 5_000, 700), (20, 3_000, 400)])
+def test_limiter_never_exceeds_a_limit_in_any_window(rpm: int | None, tpm: int | None, tokens: int) -> None:
+    clock = [0.0]
+    stamps: list[tuple[float, int]] = []
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(rpm=rpm, tpm=tpm, clock=lambda: clock[0], sleep=sleep)
+
+    async def scenario() -> None:
+        for n in range(200):
+            await limiter.acquire(tokens)
+            stamps.append((clock[0], tokens))
+            clock[0] += 0.05 * (n % 3)
+
+    asyncio.run(scenario())
+    for start, _ in stamps:
+        window = [t for s, t in stamps if start <= s < start + WINDOW]
+        assert rpm is None or len(window) <= rpm
+        assert tpm is None or sum(window) <= tpm
+    assert clock[0] > WINDOW  # it did have to wait
+
+
+def test_mirror_root_of_folders_files_and_globs(tmp_path: Path) -> None:
+    from translator.batch.naming import mirror_root
+
+    (tmp_path / "reports" / "2023").mkdir(parents=True)
+    assert mirror_root([str(tmp_path / "reports")]) == tmp_path / "reports"
+    assert mirror_root([str(tmp_path / "reports" / "**" / "*.md")]) == tmp_path / "reports"
+    assert mirror_root([str(tmp_path / "reports" / "2023" / "a.md"), str(tmp_path / "reports" / "b.md")]) == tmp_path / "reports"
+
+
+def test_output_names_never_escape_and_never_collide(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    namer = OutputNamer(root)
+    assert str(namer.base(str(root / "a" / "q1 eval.ipynb"))) == "a/q1 eval"
+    assert str(namer.base(str(root / "a" / "q1 eval.md"))) == "a/q1 eval.md"  # same stem: keeps its extension
+    outside = namer.base(str(tmp_path / "elsewhere" / "..weird:name?.md"))
+    assert ".." not in outside.parts and not outside.is_absolute()
+    assert str(namer.base(str(root / "rm -rf $HOME;.md"))) == "rm -rf _HOME_"
+
+
+def _start_server(tmp_path: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str, Path]:
+    log = tmp_path / "requests.jsonl"
+    server = subprocess.Popen(
+        [sys.executable, "tests/support/openai_server.py", "--port", "0", "--latency-ms", str(latency_ms),
+         "--log", str(log), "--responder", "tests.support.responders:chain_model"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()
+    assert line.startswith("listening on "), line
+    return server, line.removeprefix("listening on "), log
+
+
+def _requests_by_notes(log: Path, names: list[str]) -> dict[str, int]:
+    counts = dict.fromkeys(names, 0)
+    for line in log.read_text().splitlines():
+        body = json.dumps(json.loads(line).get("body") or {})
+        for name in names:
+            if f"Copy for {name}." in body:
+                counts[name] += 1
+    return counts
+
+
+@pytest.mark.e2e
+def test_sigkill_then_rerun_repeats_no_finished_files_calls(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    names = []
+    for n in range(12):
+        name = f"r{n:02d}"
+        (reports / name).parent.mkdir(parents=True, exist_ok=True)
+        (reports / f"{name}.md").write_text(EXAMPLE.read_text() + f"\n\nCopy for {name}.\n")
+        names.append(name)
+    server, base_url, log = _start_server(tmp_path, latency_ms=150)
+    env = {**os.environ, "OPENAI_API_KEY": "test-key", "TRANSLATOR_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "translator", "batch", str(reports), "--out", str(tmp_path / "specs"),
+               "--base-url", base_url, "--model", "gpt-4o-mini", "--concurrency", "2", "--no-cache", "-q"]
+    try:
+        run = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        journal = tmp_path / "specs" / "journal.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 4):
+            time.sleep(0.05)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+        finished = [json.loads(line)["path"] for line in journal.read_text().splitlines() if line.strip()]
+        assert 4 <= len(finished) < 12
+        for output in (tmp_path / "specs").rglob("*.md"):
+            assert output.read_text().endswith("\n")  # written whole or not at all
+        calls_before = _requests_by_notes(log, names)
+
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        calls_after = _requests_by_notes(log, names)
+        for path in finished:
+            name = Path(path).stem
+            assert calls_after[name] == calls_before[name], f"{name} was finished yet called again"
+        assert all(calls_after[name] >= 2 for name in names)
+        records = summary(tmp_path / "specs")["files"]
+        assert len(records) == 12 and all(r["status"] == "accepted" for r in records)
+        for record in records:
+            json.loads((tmp_path / "specs" / record["outputs"][1]).read_text())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

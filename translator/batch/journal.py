@@ -1,0 +1,84 @@
+"""The batch journal: one JSON line per finished input, appended and fsynced.
+
+A rerun reads it and skips every input whose content, prompt versions, engine and model match
+a finished entry whose outputs still exist, so a run killed at any moment (even SIGKILL)
+resumes without repeating a finished file's model calls. A torn last line (the kill landed
+mid-write) is ignored; the input it described simply runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from translator.drafting.usage import Usage
+
+JOURNAL_NAME = "journal.jsonl"
+Status = Literal["accepted", "rejected", "failed"]
+
+
+class Entry(BaseModel):
+    path: str = Field(description="the input, as given")
+    sha256: str
+    engine: str
+    model: str | None
+    prompt_versions: str | None
+    status: Status
+    reason: str | None = None  # why it failed
+    kind: str | None = None
+    score: int | None = None
+    outputs: list[str] = Field(default_factory=list)  # relative to the output folder
+    open_questions: list[dict[str, str]] = Field(default_factory=list)
+    gaps: list[str] = Field(default_factory=list)  # concerns not present in the draft
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+
+    def fingerprint(self) -> tuple[str, str, str | None, str | None]:
+        return (self.sha256, self.engine, self.model, self.prompt_versions)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Journal:
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / JOURNAL_NAME
+        self.latest: dict[str, Entry] = {}
+        if self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    entry = Entry.model_validate_json(line)
+                except ValueError:
+                    continue  # a line torn by a crash: that input runs again
+                self.latest[entry.path] = entry
+
+    def finished(self, path: str, fingerprint: tuple[str, str, str | None, str | None], out_dir: Path) -> Entry | None:
+        """The entry that lets ``path`` be skipped, if there is one."""
+        entry = self.latest.get(path)
+        if entry is None or entry.status == "failed" or entry.fingerprint() != fingerprint:
+            return None
+        if not all((out_dir / output).is_file() for output in entry.outputs):
+            return None
+        return entry
+
+    def record(self, entry: Entry) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = entry.model_dump_json() + "\n"
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(line)
+            stream.flush()
+            os.fsync(stream.fileno())
+        self.latest[entry.path] = entry
+
+    def entries(self) -> list[Entry]:
+        return list(self.latest.values())
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
