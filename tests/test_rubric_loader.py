@@ -97,3 +97,24 @@ def test_extends_cycle_is_reported(tmp_path: Path) -> None:
 def test_missing_rubric_file(tmp_path: Path) -> None:
     with pytest.raises(RubricError, match="not found"):
         load_rubric(tmp_path / "nope.yaml")
+
+
+def test_builtin_patterns_all_compile() -> None:
+    """Built-in data skips eager compilation at load (for start-up speed); this is its check."""
+    import re
+
+    for signal in load_vocabulary().signals.values():
+        assert isinstance(signal.regex, re.Pattern)
+    for kind in builtin_kinds():
+        for term in load_rubric(kind).detect.terms:
+            re.compile(term)
+        for criterion in load_rubric(kind).criteria:
+            for value in criterion.params.values():
+                for pattern in value if isinstance(value, list) else []:
+                    re.compile(pattern)
+
+
+def test_user_rubric_with_a_bad_pattern_is_reported_on_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "version: 1\nkind: x\ntitle: X\ncriteria: []\ndetect:\n  terms: ['(unclosed']\n")
+    with pytest.raises(RubricError, match=r"my\.yaml:6: detect\.terms: Value error, pattern '\(unclosed' is not a valid"):
+        load_rubric(path)

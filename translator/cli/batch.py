@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from translator.cli.console import err, out
-from translator.cli.draft import _options
 from translator.config import load_config
 from translator.errors import InputError
 
@@ -47,6 +45,7 @@ def batch_command(
 ) -> int:
     """Re-translate a corpus of reports and notebooks into specs, within rate limits, resumably."""
     from translator.batch import BatchOptions, run_batch
+    from translator.cli.draft import _options
 
     config = load_config()
     draft_options = _options(config, engine, model, base_url, max_repairs, structured_output, no_cache)
@@ -84,6 +83,8 @@ def batch_command(
 
 
 def _with_progress(inputs, options, run_batch):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     columns = (
         TextColumn("[bold]translating"),
         BarColumn(),

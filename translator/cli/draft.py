@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
 
 from translator.cli.console import err, out
 from translator.config import Config, load_config
@@ -105,6 +103,9 @@ def _options(
 
 
 def _panel(result, written: list[Path], engine: str) -> None:  # type: ignore[no-untyped-def]
+    from rich.panel import Panel
+    from rich.table import Table
+
     title = "[bold green]accepted[/]" if result.accepted else "[bold red]not accepted[/]"
     body = Table.grid(padding=(0, 2))
     body.add_column(style="dim", no_wrap=True)

@@ -38,7 +38,7 @@ def load_vocabulary() -> Vocabulary:
 def _load_vocabulary(path: str) -> Vocabulary:
     data, node = _read_yaml(Path(path))
     try:
-        return Vocabulary.model_validate(data)
+        return Vocabulary.model_validate(data, context={"builtin": True})
     except ValidationError as exc:
         raise _rubric_error(Path(path), node, exc) from None
 
@@ -61,12 +61,16 @@ def _load_rubric_cached(path: str, _mtime: int) -> Rubric:
     merged["criteria"] = list(merged["criteria"].values())
     merged["source"] = path
     try:
-        rubric = Rubric.model_validate(merged)
+        rubric = Rubric.model_validate(merged, context={"builtin": _is_builtin(Path(path))})
     except ValidationError as exc:
         ids = [str(c.get("id")) for c in merged["criteria"]]
         raise _rubric_error(file, node, exc, criterion_ids=ids) from None
     _check_references(rubric, file)
     return rubric
+
+
+def _is_builtin(path: Path) -> bool:
+    return path.resolve().parent == data_dir("rubrics").resolve()
 
 
 def _merge_chain(path: Path, depth: int) -> tuple[dict[str, Any], yaml.Node | None, Path]:
@@ -133,19 +137,36 @@ def _resolve(name: str, base: Path | None) -> Path:
     return path
 
 
+# libyaml's loader where the wheel has it: the score path loads every rubric for detection.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
-        text = path.read_text(encoding="utf-8")
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise RubricError(f"{path}: cannot read rubric ({exc.__class__.__name__})") from None
+    return _read_yaml_cached(str(path), mtime)
+
+
+@lru_cache(maxsize=64)
+def _read_yaml_cached(path: str, _mtime: int) -> tuple[Any, yaml.Node | None]:
+    """One parse gives both the data and the node tree (for the line numbers of errors)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError(f"{path}: cannot read rubric ({exc.__class__.__name__})") from None
+    loader = _YAML_LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "1"
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise RubricError(f"{path}:{line}: {problem}") from None
+    finally:
+        loader.dispose()
     return data, node
 
 
