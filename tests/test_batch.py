@@ -240,3 +240,25 @@ def test_sigkill_then_rerun_repeats_no_finished_files_calls(tmp_path: Path) -> N
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_html_and_word_reports_are_translated(tmp_path: Path) -> None:
+    import docx
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    text = EXAMPLE.read_text().split("---\n", 2)[2]
+    paragraphs = [p for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
+    html = "<html><body><h1>Fraud model v14</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "<script>x()</script></body></html>"
+    (reports / "report.html").write_text(html)
+    document = docx.Document()
+    document.add_heading("Fraud model v14", level=1)
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(str(reports / "memo.docx"))
+    asyncio.run(run_batch([str(reports)], BatchOptions(out_dir=tmp_path / "specs", kind="model-change", draft=DraftOptions(engine="offline"))))
+    records = {Path(r["path"]).name: r for r in summary(tmp_path / "specs")["files"]}
+    assert set(records) == {"report.html", "memo.docx"}
+    for record in records.values():
+        assert record["status"] in {"accepted", "rejected"} and record["score"] is not None
+        assert "transaction_velocity_last_1h" in (tmp_path / "specs" / record["outputs"][0]).read_text()

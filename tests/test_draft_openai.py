@@ -252,3 +252,21 @@ def test_cli_against_server_process(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_kind_is_classified_by_the_model_when_not_given() -> None:
+    notes = "\n".join(line for line in EXAMPLE.read_text().splitlines()[5:])  # no front matter
+    with OpenAIServer(responder=Scripted()) as server:
+        result = draft(notes, options=options(server.base_url))
+        schemas = [(r["body"].get("response_format") or {}).get("json_schema", {}).get("name") for r in server.requests]
+    assert schemas[:3] == ["Findings", "KindChoice", "ModelChangeSpec"]
+    assert result.kind == "model-change"
+
+
+def test_forced_json_mode_parses_with_the_schema_in_the_prompt() -> None:
+    with OpenAIServer(responder=Scripted()) as server:
+        result = draft(EXAMPLE, options=options(server.base_url, structured_output="json"))
+        bodies = [r["body"] for r in server.requests]
+    assert result.accepted
+    assert all(b["response_format"] == {"type": "json_object"} and "tools" not in b for b in bodies)
+    assert any("JSON schema" in m["content"] for m in bodies[0]["messages"])
