@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -12,6 +13,9 @@ from translator.cli.console import err, out
 from translator.config import Config, load_config
 from translator.errors import InputError
 from translator.rubric import Severity, Verdict
+
+if TYPE_CHECKING:
+    from translator.drafting import DraftOptions
 
 _EPILOG = (
     "Exit codes: 0 accepted, 2 usage or input error, 3 not accepted (the questions to ask are printed), "
@@ -43,7 +47,7 @@ def draft_command(
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Refuse notes larger than this (default 5 MB)."),
 ) -> int:
     """Draft a spec from research notes; the rubric and a grounding check decide whether it is accepted."""
-    from translator.drafting import DraftOptions, default_output, draft, write_draft
+    from translator.drafting import default_output, draft, write_draft
     from translator.sources import read_notes
 
     config = load_config()
@@ -80,7 +84,8 @@ def _options(
     max_repairs: int | None,
     structured_output: str | None,
     no_cache: bool,
-) -> DraftOptions:  # type: ignore[name-defined]  # noqa: F821
+) -> DraftOptions:
+    """Draft options from the command line over config over defaults."""
     from translator.drafting import DraftOptions
 
     chosen_engine = engine or config.engine

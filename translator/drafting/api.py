@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -45,13 +45,11 @@ class DraftOptions:
 
     def resolved(self) -> DraftOptions:
         """Fill what the environment supplies."""
-        return DraftOptions(
-            **{
-                **self.__dict__,
-                "model": self.model or os.environ.get("TRANSLATOR_MODEL") or DEFAULT_MODEL,
-                "base_url": self.base_url or os.environ.get("OPENAI_BASE_URL") or None,
-                "api_key": self.api_key or os.environ.get("OPENAI_API_KEY") or None,
-            }
+        return replace(
+            self,
+            model=self.model or os.environ.get("TRANSLATOR_MODEL") or DEFAULT_MODEL,
+            base_url=self.base_url or os.environ.get("OPENAI_BASE_URL") or None,
+            api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or None,
         )
 
     def engine_to_use(self) -> tuple[str, str | None]:
@@ -120,15 +118,17 @@ async def adraft(
     session: object | None = None,
 ) -> Draft:
     """Draft a spec. ``session`` (a ModelSession) lets a batch share one limiter, cache and ledger."""
-    base = options or DraftOptions()
-    if options is None or options.engine == "auto":
-        base = DraftOptions(**{**base.__dict__, "engine": engine})
-    opts = base.resolved()
+    # An engine named in the options wins over the keyword; "auto" in both lets the
+    # environment decide (a key or a base URL means the model).
+    opts = options or DraftOptions()
+    if opts.engine == "auto":
+        opts = replace(opts, engine=engine)
+    opts = opts.resolved()
     loaded = _load(notes)
     chosen, _ = opts.engine_to_use()
     step = on_step or (lambda _: None)
     if chosen == "offline":
-        return _draft_offline(loaded, _kind(kind, loaded, None), opts, step)
+        return _draft_offline(loaded, _kind(kind, loaded), opts, step)
     return await _draft_openai(loaded, kind, opts, step, session)
 
 
@@ -140,8 +140,9 @@ def _load(notes: Notes | Path | str) -> Notes:
     return read_notes_text(notes)
 
 
-def _kind(explicit: str | None, notes: Notes, fallback: str | None) -> str:
-    kind = explicit or notes.kind or fallback
+def _kind(explicit: str | None, notes: Notes) -> str:
+    """The kind asked for, else the notes' front matter, else the best match of the notes."""
+    kind = explicit or notes.kind
     if kind is None:
         kind = detect_kind(parse_document(notes.text))
     kind = kind.strip().lower()
@@ -199,7 +200,7 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
     chain = DraftingChain(session, on_step=step)
     findings = await chain.extract(notes.text)
     chosen = kind or notes.kind or await chain.classify(findings)
-    chosen = _kind(chosen, notes, None)
+    chosen = _kind(chosen, notes)
 
     spec: SpecBase | None = None
     gate: GateResult | None = None
@@ -227,7 +228,7 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
         gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
         if gate.accepted:
             break
-        problems = _repairable(gate, spec, opts.verdict)
+        problems = repairable(gate, spec, opts.verdict)
         if not problems:
             break  # every remaining gap is already an open question: only the researcher can close it
     usage = _usage_since(session.usage, before)
@@ -242,7 +243,7 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
     return result
 
 
-def _repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Finding]:
+def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Finding]:
     """Findings a repair round can act on: not those about a concern already asked of the researcher."""
     asked = {q.concern for q in spec.open_questions}
     deferred_rules = ("-present", "-adequate")

@@ -19,8 +19,9 @@ from translator.kinds.tradeoff_memo import MatrixRow
 from translator.rubric import load_vocabulary
 from translator.rubric.document import Block, Document, parse_document
 from translator.rubric.locate import SignalMatcher, concerns_named_by
-from translator.rubric.scoring import score_document
 from translator.rubric.loader import load_rubric
+from translator.rubric.model import Vocabulary
+from translator.rubric.scoring import score_document
 
 _FAILURE_SPLIT = re.compile(r"\s*(?:->|→|=>|:|;|,\s*(?:then\s+)?|\s+then\s+)\s*", re.I)
 _HANDLING_START = re.compile(
@@ -111,7 +112,7 @@ def _units(doc: Document) -> list[list[Block]]:
     return units
 
 
-def _named_concern(doc: Document, block: Block, order: tuple[str, ...], vocabulary) -> str | None:  # type: ignore[no-untyped-def]
+def _named_concern(doc: Document, block: Block, order: tuple[str, ...], vocabulary: Vocabulary) -> str | None:
     """The concern the notes themselves file this block under, by lead-in, then by heading."""
     if block.lead_in:
         named = concerns_named_by(block.lead_in, vocabulary)

@@ -10,7 +10,7 @@ not locate a concern.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -84,7 +84,6 @@ class Document:
     sections: list[Section]
     suppressions: list[tuple[int, str, str]]  # (line, "disable"|"enable", rule)
     code_lines: int = 0
-    _signal_cache: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
 
     @cached_property
     def word_count(self) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from translator.rubric.document import Block, Document, normalise_phrase
+from translator.rubric.document import Block, Document, Section, normalise_phrase
 from translator.rubric.model import Vocabulary
 from translator.rubric.report import ConcernResult
 
@@ -169,7 +169,7 @@ class ConcernLocator:
                     Location("lead_in", block.line, block.lead_in_raw or "", _text_units(blocks), {block.index: block.body})
                 )
 
-    def _subsection_names(self, section, key: str, named_by_section: list[set[str]]) -> bool:  # type: ignore[no-untyped-def]
+    def _subsection_names(self, section: Section, key: str, named_by_section: list[set[str]]) -> bool:
         for later in self.doc.sections[section.index + 1 :]:
             if later.level <= section.level:
                 return False

@@ -61,8 +61,7 @@ def detect_kind(doc: Document) -> str:
     A matching heading weighs 3, a matching term 1; a kind must reach its rubric's
     ``detect.min_score``. Ties go to the kind listed first alphabetically, so the result is stable.
     """
-    headings = {section.heading for section in doc.sections if not section.is_title}
-    heading_words = " | ".join(sorted(headings))
+    headings = [f" {section.heading} " for section in doc.sections if not section.is_title]
     full_text = "\n".join(block.text for block in doc.blocks)
     best, best_score = GENERAL, 0.0
     for kind in builtin_kinds():
@@ -71,7 +70,8 @@ def detect_kind(doc: Document) -> str:
         detect = load_rubric(kind).detect
         score = 0.0
         for phrase in detect.headings:
-            if _heading_mentions(heading_words, phrase):
+            needle = f" {normalise_phrase(phrase)} "
+            if needle.strip() and any(needle in heading for heading in headings):
                 score += 3
         for term in detect.terms:
             if _compiled(term).search(full_text):
@@ -84,11 +84,6 @@ def detect_kind(doc: Document) -> str:
 @lru_cache(maxsize=256)
 def _compiled(term: str) -> re.Pattern[str]:
     return re.compile(term, re.I)
-
-
-def _heading_mentions(heading_words: str, phrase: str) -> bool:
-    needle = normalise_phrase(phrase)
-    return any(f" {needle} " in f" {heading} " for heading in heading_words.split(" | ")) if needle else False
 
 
 def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
