@@ -1,6 +1,6 @@
 """The rubric checker: Markdown -> sections -> checks -> a Report. Imports no LLM library."""
 
-from translator.rubric.api import score_file, score_files, score_text
+from translator.rubric.api import score, score_file, score_files, score_text
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.model import Criterion, Rubric, Severity
 from translator.rubric.report import ConcernResult, DocumentReport, Finding, Report
@@ -19,6 +19,7 @@ __all__ = [
     "detect_kind",
     "load_rubric",
     "load_vocabulary",
+    "score",
     "score_file",
     "score_files",
     "score_text",

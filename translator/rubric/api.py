@@ -18,6 +18,19 @@ SPEC_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 DEFAULT_MAX_BYTES = 5_000_000
 
 
+def score(
+    source: str | Path,
+    *,
+    kind: str | None = None,
+    rubric: str | Path | Rubric | None = None,
+    verdict: Verdict = Verdict(),
+) -> DocumentReport:
+    """Score a spec: a Path is read as a file, a str is the Markdown itself."""
+    if isinstance(source, Path):
+        return score_file(source, kind=kind, rubric=rubric, verdict=verdict)
+    return score_text(source, kind=kind, rubric=rubric, verdict=verdict)
+
+
 def score_file(
     path: str | Path,
     *,
