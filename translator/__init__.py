@@ -40,7 +40,11 @@ _EXPORTS = {
     "ModelServiceError": "translator.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__", "draft", "adraft", "Draft", "DraftOptions", "score", "score_text", "score_files", "load_rubric",
+    "DocumentReport", "Report", "Rubric", "SPEC_KINDS", "SpecBase", "spec_model", "read_notes",
+    "TranslatorError", "InputError", "RubricError", "ModelServiceError",
+]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily below
     from translator.drafting import Draft, DraftOptions, adraft, draft

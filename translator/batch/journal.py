@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from translator.drafting.usage import Usage
+from translator.sources.model import Notes
 
 JOURNAL_NAME = "journal.jsonl"
 Status = Literal["accepted", "rejected", "failed"]
@@ -44,6 +45,12 @@ class Entry(BaseModel):
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def notes_fingerprint(notes: Notes) -> str:
+    """What the model would see of a report: its normalised text and front matter. Both batch
+    modes key the journal by this, so a report is redone only when what it says changes."""
+    return content_hash(f"{notes.front_matter}\n{notes.text}".encode())
 
 
 class Journal:

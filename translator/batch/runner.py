@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from translator.batch.journal import Entry, Journal, content_hash
+from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.limiter import RateLimiter
 from translator.batch.naming import OutputNamer, mirror_root
 from translator.batch.report import write_corpus_report
-from translator.drafting.api import DEFAULT_MODEL, DraftOptions, OutputPaths, adraft, write_draft
+from translator.drafting.api import DEFAULT_MODEL, DraftOptions, OutputPaths, adraft, model_session, write_draft
 from translator.drafting.usage import Usage
 from translator.errors import InputError, TranslatorError
 from translator.inputs import Problem, expand_inputs
@@ -147,8 +147,7 @@ async def _one(
     started = time.monotonic()
     try:
         notes = read_notes(path, max_bytes=options.max_bytes)
-        # The fingerprint of what the model would see: the normalised notes and their front matter.
-        fingerprint = (content_hash(f"{notes.front_matter}\n{notes.text}".encode()), engine, model, versions)
+        fingerprint = (notes_fingerprint(notes), engine, model, versions)
         if journal.finished(path, fingerprint, out_dir) is not None:
             return "skipped"
         result = await adraft(notes, kind=options.kind, options=opts, session=session)
@@ -200,17 +199,5 @@ def _prompt_versions() -> str:
 
 
 def _session(opts: DraftOptions, options: BatchOptions) -> object:
-    from translator.drafting.cache import CallCache
-    from translator.drafting.service import ModelSession, ModelSettings
-
-    settings = ModelSettings(
-        model=opts.model or DEFAULT_MODEL,
-        base_url=opts.base_url,
-        api_key=opts.api_key,
-        structured_output=opts.structured_output,
-        timeout=opts.timeout,
-        attempts=opts.attempts,
-        prices=opts.prices,
-    )
     limiter = RateLimiter(rpm=options.rpm, tpm=options.tpm) if (options.rpm or options.tpm) else None
-    return ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None, throttle=limiter)
+    return model_session(opts, throttle=limiter)

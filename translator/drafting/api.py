@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
@@ -22,6 +22,9 @@ from translator.rubric.document import parse_document
 from translator.rubric.report import DocumentReport, Finding
 from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
+
+if TYPE_CHECKING:  # the LLM stack loads only when the OpenAI engine runs
+    from translator.drafting.service import ModelSession, Throttle
 
 DEFAULT_MODEL = "gpt-5-mini"
 Engine = Literal["auto", "offline", "openai"]
@@ -128,7 +131,7 @@ async def adraft(
     chosen, _ = opts.engine_to_use()
     step = on_step or (lambda _: None)
     if chosen == "offline":
-        return _draft_offline(loaded, _kind(kind, loaded), opts, step)
+        return _draft_offline(loaded, choose_kind(kind, loaded), opts, step)
     return await _draft_openai(loaded, kind, opts, step, session)
 
 
@@ -140,7 +143,25 @@ def _load(notes: Notes | Path | str) -> Notes:
     return read_notes_text(notes)
 
 
-def _kind(explicit: str | None, notes: Notes) -> str:
+def model_session(opts: DraftOptions, throttle: Throttle | None = None) -> ModelSession:
+    """The model session for these options: one client, cache and usage ledger (and, for a
+    batch, one limiter) shared by every call made with it."""
+    from translator.drafting.cache import CallCache
+    from translator.drafting.service import ModelSession, ModelSettings
+
+    settings = ModelSettings(
+        model=opts.model or DEFAULT_MODEL,
+        base_url=opts.base_url,
+        api_key=opts.api_key,
+        structured_output=opts.structured_output,
+        timeout=opts.timeout,
+        attempts=opts.attempts,
+        prices=opts.prices,
+    )
+    return ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None, throttle=throttle)
+
+
+def choose_kind(explicit: str | None, notes: Notes) -> str:
     """The kind asked for, else the notes' front matter, else the best match of the notes."""
     kind = explicit or notes.kind
     if kind is None:
@@ -151,7 +172,7 @@ def _kind(explicit: str | None, notes: Notes) -> str:
     return kind
 
 
-def _front_matter(notes: Notes) -> dict[str, object]:
+def notes_front_matter(notes: Notes) -> dict[str, object]:
     return {key: notes.front_matter[key] for key in ("title", "owner") if notes.front_matter.get(key)}
 
 
@@ -159,29 +180,19 @@ def _draft_offline(notes: Notes, kind: str, opts: DraftOptions, step: Callable[[
     step(f"drafting the {kind} spec offline")
     spec = draft_offline(notes.text, kind, title=notes.title)
     step("checking the draft against the rubric")
-    gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
-    return _result(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
+    gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+    return finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
 
 
 async def _draft_openai(
     notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object | None
 ) -> Draft:
     # The LLM stack is imported here, on the drafting path only.
-    from translator.drafting.cache import CallCache
-    from translator.drafting.service import ModelSession, ModelSettings
+    from translator.drafting.service import ModelSession
 
     owned = session is None
     if session is None:
-        settings = ModelSettings(
-            model=opts.model or DEFAULT_MODEL,
-            base_url=opts.base_url,
-            api_key=opts.api_key,
-            structured_output=opts.structured_output,
-            timeout=opts.timeout,
-            attempts=opts.attempts,
-            prices=opts.prices,
-        )
-        session = ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None)
+        session = model_session(opts)
     assert isinstance(session, ModelSession)
     try:
         return await _run_chain(notes, kind, opts, step, session)
@@ -200,7 +211,7 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
     chain = DraftingChain(session, on_step=step)
     findings = await chain.extract(notes.text)
     chosen = kind or notes.kind or await chain.classify(findings)
-    chosen = _kind(chosen, notes)
+    chosen = choose_kind(chosen, notes)
 
     spec: SpecBase | None = None
     gate: GateResult | None = None
@@ -212,7 +223,7 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
         try:
             if spec is None:
                 spec = await chain.draft(chosen, findings, notes.text) if round_number == 0 else await chain.repair(
-                    _empty_spec(chosen), [f"your previous answer was unusable: {failure}"], notes.text
+                    empty_spec(chosen), [f"your previous answer was unusable: {failure}"], notes.text
                 )
             else:
                 spec = await chain.repair(spec, problems, notes.text)
@@ -225,7 +236,7 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
             raise ModelServiceError(f"{exc}; no spec was drafted", path=notes.path) from None
         failure = None
         step("checking the draft against the rubric and the notes")
-        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
+        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
         if gate.accepted:
             break
         problems = repairable(gate, spec, opts.verdict)
@@ -233,11 +244,11 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
             break  # every remaining gap is already an open question: only the researcher can close it
     usage = _usage_since(session.usage, before)
     if spec is None or gate is None:
-        return _no_spec(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
+        return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
     spec = ask_for_gaps(spec) if not gate.accepted else spec
     if not gate.accepted:
-        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=_front_matter(notes))
-    result = _result(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
+        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+    result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
     result.prompt_versions = prompt_versions()
     result.failure = failure
     return result
@@ -255,7 +266,7 @@ def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Findi
     ]
 
 
-def _empty_spec(kind: str) -> SpecBase:
+def empty_spec(kind: str) -> SpecBase:
     model = SPEC_KINDS[kind]
     return model.model_validate({name: ("" if name == "title" else []) for name in model.model_fields})
 
@@ -271,7 +282,7 @@ def _usage_since(now: Usage, before: Usage) -> Usage:
     )
 
 
-def _result(notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int) -> Draft:
+def finished_draft(notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int) -> Draft:
     return Draft(
         source=notes.path,
         kind=spec.kind,
@@ -287,7 +298,7 @@ def _result(notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts
     )
 
 
-def _no_spec(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, failure: str, rounds: int) -> Draft:
+def failed_draft(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, failure: str, rounds: int) -> Draft:
     vocabulary = load_vocabulary()
     questions = "\n".join(f"- {vocabulary.concerns[c].question}" for c in SPEC_KINDS[kind].concern_order)
     markdown = (

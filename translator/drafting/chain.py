@@ -14,7 +14,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from translator.drafting.findings import Findings, KindChoice
 from translator.drafting.prompts import load_prompt
-from translator.drafting.service import ModelSession, estimate_tokens
+from translator.drafting.service import ModelSession
+from translator.drafting.tokens import estimate_tokens
 from translator.kinds import SPEC_KINDS, SpecBase, spec_model
 from translator.rubric import load_rubric, load_vocabulary
 from translator.rubric.report import Finding
@@ -57,19 +58,31 @@ class DraftingChain:
 
     async def draft(self, kind: str, findings: Findings, notes: str) -> SpecBase:
         self.on_step(f"drafting the {kind} spec")
-        variables = {**kind_variables(kind), "findings": findings.model_dump_json(indent=1), "notes": _notes_for_prompt(notes)}
-        return await _step(self.session, "draft", spec_model(kind)).ainvoke(variables)
+        return await _step(self.session, "draft", spec_model(kind)).ainvoke(draft_variables(kind, findings, notes))
 
     async def repair(self, spec: SpecBase, problems: list[Finding] | list[str], notes: str) -> SpecBase:
         self.on_step("repairing the draft")
-        lines = [p if isinstance(p, str) else _describe(p) for p in problems]
-        variables = {
-            **kind_variables(spec.kind),
-            "spec": spec.model_dump_json(indent=1),
-            "findings": "\n".join(f"- {line}" for line in lines),
-            "notes": _notes_for_prompt(notes),
-        }
-        return await _step(self.session, "repair", spec_model(spec.kind)).ainvoke(variables)
+        return await _step(self.session, "repair", spec_model(spec.kind)).ainvoke(repair_variables(spec, problems, notes))
+
+
+def draft_variables(kind: str, findings: Findings, notes: str) -> dict[str, str]:
+    """The variables of the draft prompt (shared by the live chain and the Batch API mode)."""
+    return {**kind_variables(kind), "findings": findings.model_dump_json(indent=1), "notes": _notes_for_prompt(notes)}
+
+
+def repair_variables(spec: SpecBase, problems: list[Finding] | list[str], notes: str) -> dict[str, str]:
+    """The variables of the repair prompt (shared by the live chain and the Batch API mode)."""
+    return {
+        **kind_variables(spec.kind),
+        "spec": spec.model_dump_json(indent=1),
+        "findings": "\n".join(f"- {line}" for line in problem_lines(problems)),
+        "notes": _notes_for_prompt(notes),
+    }
+
+
+def problem_lines(problems: list[Finding] | list[str]) -> list[str]:
+    """Problems for a repair round, as the lines the repair prompt lists."""
+    return [p if isinstance(p, str) else _describe(p) for p in problems]
 
 
 def kind_variables(kind: str) -> dict[str, str]:

@@ -27,10 +27,14 @@ import openai
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
+from langchain_openai.chat_models.base import _convert_message_to_dict
+from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from translator.drafting.cache import CallCache, cache_key
+from translator.drafting.tokens import estimate_tokens
+from translator.drafting.prompts import load_prompt
 from translator.drafting.usage import Usage, cost_of
 from translator.errors import ModelServiceError
 
@@ -66,9 +70,47 @@ class ModelSettings:
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (about four characters a token), for limits and messages."""
-    return max(1, math.ceil(len(text) / 4))
+def structured_request(step: str, variables: dict[str, Any], schema: type[BaseModel], model: str) -> dict[str, Any]:
+    """The Chat Completions body that asks for ``schema`` at ``step``, exactly as the live path sends
+    it with method json_schema: the step's prompt rendered into OpenAI message dicts by
+    langchain-openai's own converter, and response_format from the openai SDK's helper for pydantic
+    models (what ChatOpenAI hands the SDK's parse()). The Batch API mode writes these bodies into its
+    JSONL lines; tests check them against what ModelSession sends.
+    """
+    messages = load_prompt(step).template.format_messages(**variables)
+    return {
+        "model": model,
+        "stream": False,
+        "messages": [_convert_message_to_dict(message) for message in messages],
+        "response_format": type_to_response_format_param(schema),
+    }
+
+
+def parse_structured_response(body: Any, schema: type[BaseModel]) -> BaseModel:
+    """The ``schema`` instance in a chat.completion body (one Batch API output line's
+    ``response.body``). Raises Refused for a refusal or filtered output, OutputInvalid for
+    anything else that is not a valid instance: the same outcomes as the live call."""
+    try:
+        choice = body["choices"][0]
+        message = choice["message"]
+    except (KeyError, IndexError, TypeError):
+        raise OutputInvalid("the answer holds no message (no choices)") from None
+    if not isinstance(message, dict):
+        raise OutputInvalid("the answer holds no message (no choices)")
+    if message.get("refusal"):
+        raise Refused(f"the model refused: {_one_line(str(message['refusal']))}")
+    finish_reason = choice.get("finish_reason")
+    if finish_reason == "length":
+        raise OutputInvalid("the output was cut off (finish_reason=length)")
+    if finish_reason == "content_filter":
+        raise Refused("the model's output was filtered (content_filter)")
+    content = message.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise OutputInvalid("the model answered without the structured output (no tool call or empty output)")
+    try:
+        return schema.model_validate_json(content)
+    except ValidationError as exc:
+        raise OutputInvalid(_describe_invalid(exc)) from None
 
 
 class ModelSession:
@@ -272,8 +314,9 @@ def _service_error(exc: BaseException, settings: ModelSettings, messages: list[B
     if isinstance(exc, openai.BadRequestError):
         if exc.code == "context_length_exceeded" or "context length" in exc.message.lower() or "exceed" in exc.message.lower() and "token" in exc.message.lower():
             chars = sum(len(str(m.content)) for m in messages)
+            tokens = sum(estimate_tokens(str(m.content)) for m in messages)
             return ModelServiceError(
-                f"the request is {chars:,} characters (~{estimate_tokens(str(chars * 'x')):,} tokens), over the context "
+                f"the request is {chars:,} characters (~{tokens:,} tokens), over the context "
                 f"limit of model '{settings.model}': {_one_line(exc.message)}"
             )
         if exc.code == "content_filter":

@@ -1,0 +1,598 @@
+"""The OpenAI Batch API mode of `translator batch`: the drafting chain as phases of Batch jobs.
+
+The steps are the live chain's (translator.drafting.chain), with the same prompts, variables
+and structured-output request bodies, but each step runs as one Batch API job over every
+report still pending, at half the price and within the 24 h completion window:
+
+* phase ``extract``: one request per notes chunk (as DraftingChain.extract);
+* phase ``draft`` (round 0): one request per report (as DraftingChain.draft);
+* phase ``repair`` (rounds 1..max_repairs): one request per report whose draft failed the gate
+  with findings a repair can act on, or whose answer was unusable (as DraftingChain.repair).
+
+The kind is chosen locally (--kind, the notes' front matter, else rubric detection): there is
+no classify step. The gate runs here, on what comes back; an unusable answer (an error line, a
+refusal, output that does not fit the schema) is a failed round, as OutputInvalid is in the
+live loop. Finished reports are written and journalled exactly as the live runner does, with
+engine ``openai-batch``.
+
+Between commands the run lives in ``batch_state.json`` in the output folder, written
+atomically. The state is saved with ``batch_id`` null before each job is submitted, so a crash
+(or a network failure) between the two leaves a state that the next ``collect`` resubmits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from translator.batch.journal import Entry, Journal, notes_fingerprint
+from translator.batch.naming import OutputNamer, mirror_root
+from translator.batch.report import write_corpus_report
+from translator.batch.runner import BatchOptions, BatchResult, Progress
+from translator.drafting.api import (
+    DEFAULT_MODEL,
+    Draft,
+    DraftOptions,
+    OutputPaths,
+    empty_spec,
+    notes_front_matter,
+    choose_kind,
+    failed_draft,
+    finished_draft,
+    repairable,
+    write_draft,
+)
+from translator.drafting.gate import run_gate
+from translator.drafting.offline import ask_for_gaps
+from translator.drafting.usage import Usage, cost_of
+from translator.errors import InputError, ModelServiceError, TranslatorError
+from translator.fileio import write_atomic
+from translator.inputs import Problem, expand_inputs
+from translator.kinds import spec_model
+from translator.rubric import Severity, Verdict
+from translator.sources import SUPPORTED_SUFFIXES, read_notes
+from translator.sources.model import Notes
+
+ENGINE = "openai-batch"
+STATE_NAME = "batch_state.json"
+ENDPOINT = "/v1/chat/completions"
+COMPLETION_WINDOW = "24h"
+# The Batch API bills half the synchronous price: costs here are the price table's, halved.
+BATCH_PRICE_FACTOR = 0.5
+MAX_REQUESTS = 50_000  # the Batch API's limits per input file
+MAX_FILE_BYTES = 200 * 1024 * 1024
+RUNNING = ("validating", "in_progress", "finalizing", "cancelling")
+ENDED = ("failed", "expired", "cancelled")
+
+Phase = Literal["extract", "draft", "repair"]
+ReportStatus = Literal["pending", "accepted", "rejected", "failed"]
+
+
+class ReportState(BaseModel):
+    """One report's progress through the phases."""
+
+    path: str
+    sha256: str  # the journal fingerprint's content hash: notes and front matter
+    base: str  # output path without suffixes, relative to the output folder
+    kind: str
+    status: ReportStatus = "pending"
+    round: int = 0  # the draft/repair round last asked for
+    chunks: int = 1  # extract requests (notes chunks)
+    findings: dict[str, Any] | None = None  # the merged extraction Findings
+    spec: dict[str, Any] | None = None  # the latest usable draft
+    problems: list[str] = Field(default_factory=list)  # what the next repair round is asked to fix
+    failure: str | None = None  # why the latest answer was unusable, if it was
+    reason: str | None = None  # why the report failed
+    usage: Usage = Field(default_factory=Usage)
+    started: float = Field(default_factory=time.time)
+
+
+class BatchState(BaseModel):
+    """Everything `status` and `collect` need, in batch_state.json. Never holds the API key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    phase: Phase
+    round: int = 0
+    batch_id: str | None = None  # null: the phase's job is not submitted yet
+    input_file_id: str | None = None
+    requests: int = 0  # requests in the current job
+    jobs: list[dict[str, str]] = Field(default_factory=list)  # every job so far: phase and batch id
+    model: str
+    base_url: str | None = None
+    prompt_versions: str
+    max_repairs: int
+    fail_under: float | None = None
+    fail_on: str = "error"
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    max_bytes: int
+    inputs: list[str]  # every input file, for the corpus report
+    problems: list[dict[str, str]] = Field(default_factory=list)  # inputs that could not be listed
+    skipped: int = 0  # reports the journal already had as finished
+    reports: list[ReportState]
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict(fail_under=self.fail_under, fail_on=Severity(self.fail_on))
+
+    def pending(self) -> list[tuple[int, ReportState]]:
+        return [(i, r) for i, r in enumerate(self.reports) if r.status == "pending"]
+
+
+@dataclass
+class Step:
+    """What a submit, status or collect found and did."""
+
+    action: Literal["submitted", "waiting", "done"]
+    out_dir: Path
+    phase: str | None = None
+    round: int = 0
+    batch_id: str | None = None
+    batch_status: str | None = None
+    requests: int = 0  # requests in the job submitted or looked at
+    request_counts: dict[str, int] = field(default_factory=dict)  # total, completed, failed
+    progress: Progress = field(default_factory=Progress)
+    result: BatchResult | None = None  # the corpus report, once the run is over
+    note: str | None = None  # why a job ended early (failed, expired, cancelled)
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
+    """List and read the inputs, skip journalled ones, and submit the extract job."""
+    opts = options.draft.resolved()
+    engine, _ = opts.engine_to_use()
+    if engine != "openai":
+        raise InputError("--mode openai-batch sends the drafting requests to the OpenAI Batch API: set OPENAI_API_KEY or --base-url")
+    from translator.drafting.prompts import prompt_versions
+
+    out_dir = options.out_dir
+    state_path = out_dir / STATE_NAME
+    if state_path.exists():
+        raise InputError(
+            f"{out_dir} already has a batch in progress ({STATE_NAME}); "
+            f"run `translator batch status {out_dir}` / `translator batch collect {out_dir}`"
+        )
+    arguments = list(arguments)
+    problems: list[Problem] = []
+    files: list[str] = []
+    for item in expand_inputs(arguments, SUPPORTED_SUFFIXES):
+        if isinstance(item, Problem):
+            problems.append(item)
+        elif item != "-":
+            files.append(item)
+        else:
+            problems.append(Problem("-", "batch reads files, not standard input"))
+    if not files:
+        raise InputError("no input files to translate" + (f" ({problems[0].path}: {problems[0].message})" if problems else ""))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    journal = Journal(out_dir)
+    if not options.resume:
+        journal.latest.clear()
+    model = opts.model or DEFAULT_MODEL
+    state = BatchState(
+        phase="extract",
+        model=model,
+        base_url=opts.base_url,
+        prompt_versions=prompt_versions(),
+        max_repairs=opts.max_repairs,
+        fail_under=opts.verdict.fail_under,
+        fail_on=opts.verdict.fail_on.value,
+        prices=opts.prices,
+        max_bytes=options.max_bytes,
+        inputs=files,
+        problems=[{"path": p.path, "message": p.message} for p in problems],
+        reports=[],
+    )
+    namer = OutputNamer(mirror_root([a for a in arguments if a != "-"]))
+    bases = {path: namer.base(path) for path in files}  # names first, so collisions resolve in input order
+    notes_cache: dict[int, Notes] = {}
+    for path in files:
+        started = time.time()
+        try:
+            notes = read_notes(path, max_bytes=options.max_bytes)
+            sha = notes_fingerprint(notes)
+            if journal.finished(path, (sha, ENGINE, model, state.prompt_versions), out_dir) is not None:
+                state.skipped += 1
+                continue
+            kind = choose_kind(options.kind, notes)
+        except (TranslatorError, OSError) as exc:
+            journal.record(_entry_failed(state, path, "", str(exc), started))
+            continue
+        report = ReportState(path=path, sha256=sha, base=str(bases[path]), kind=kind, started=started)
+        notes_cache[len(state.reports)] = notes
+        state.reports.append(report)
+    client = _client(state.base_url, opts.api_key)
+    return _submit_or_finish(state, out_dir, journal, client, notes_cache)
+
+
+def load_state(out_dir: Path) -> BatchState:
+    """The run in progress in ``out_dir``; a one-line InputError when there is none or it is unreadable."""
+    if not out_dir.is_dir():
+        raise InputError(f"{out_dir}: no such folder")
+    path = out_dir / STATE_NAME
+    if not path.is_file():
+        raise InputError(
+            f"{out_dir}: no batch in progress (no {STATE_NAME}); start one with "
+            f"`translator batch INPUT... --out {out_dir} --mode openai-batch`"
+        )
+    try:
+        return BatchState.model_validate_json(path.read_bytes())
+    except (ValidationError, ValueError, OSError) as exc:
+        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc.__class__.__name__
+        raise InputError(f"{path}: not a valid batch state file ({detail}); remove it and submit again") from None
+
+
+def status(out_dir: Path, *, base_url: str | None = None, api_key: str | None = None) -> Step:
+    """The phase, the job's status and its request counts (nothing changes)."""
+    state = load_state(out_dir)
+    step = Step(action="waiting", out_dir=out_dir, phase=state.phase, round=state.round, batch_id=state.batch_id,
+                requests=state.requests, progress=_progress(state))
+    if state.batch_id is None:
+        step.batch_status = "not submitted"
+        return step
+    client = _client(_base_url(base_url, state), api_key)
+    batch = _api(client, "read the batch", lambda: client.batches.retrieve(state.batch_id))
+    step.batch_status = batch.status
+    step.request_counts = _counts(batch)
+    return step
+
+
+def collect(out_dir: Path, *, base_url: str | None = None, api_key: str | None = None) -> Step:
+    """Advance the run: when the job is done, gate what came back and submit the next phase."""
+    state = load_state(out_dir)
+    journal = Journal(out_dir)
+    client = _client(_base_url(base_url, state), api_key)
+    if state.batch_id is None:  # saved but never submitted (a crash or a network failure): submit it now
+        return _submit_or_finish(state, out_dir, journal, client, {})
+    batch = _api(client, "read the batch", lambda: client.batches.retrieve(state.batch_id))
+    if batch.status in RUNNING:
+        return Step(action="waiting", out_dir=out_dir, phase=state.phase, round=state.round, batch_id=state.batch_id,
+                    batch_status=batch.status, requests=state.requests, request_counts=_counts(batch), progress=_progress(state))
+    if batch.status != "completed":
+        reason = _ended_reason(batch)
+        for _, report in state.pending():
+            _fail(state, report, journal, reason)
+        step = _finish(state, out_dir, journal)
+        step.batch_id, step.batch_status, step.note = state.batch_id, batch.status, reason
+        return step
+    rows: dict[str, dict[str, Any]] = {}
+    for file_id in (batch.output_file_id, batch.error_file_id):
+        if file_id:
+            text = _api(client, "download the batch results", lambda file_id=file_id: client.files.content(file_id).text)
+            for line in text.splitlines():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # a torn line: its request counts as unanswered
+                if isinstance(row, dict) and isinstance(row.get("custom_id"), str):
+                    rows[row["custom_id"]] = row
+    finished_job = state.batch_id
+    notes_cache = _advance(state, rows, out_dir, journal)
+    if state.phase == "extract":
+        state.phase, state.round = "draft", 0
+    else:
+        state.phase, state.round = "repair", state.round + 1
+    state.batch_id = state.input_file_id = None
+    state.requests = 0
+    step = _submit_or_finish(state, out_dir, journal, client, notes_cache)
+    step.request_counts = _counts(batch)
+    step.note = f"collected {finished_job}"
+    return step
+
+
+# --- phases -----------------------------------------------------------------------------------
+
+
+def _submit_or_finish(state: BatchState, out_dir: Path, journal: Journal, client: Any, notes_cache: dict[int, Notes]) -> Step:
+    """Submit the current phase's job over the pending reports, or end the run if none is left."""
+    lines = _request_lines(state, journal, notes_cache)
+    if not lines:
+        return _finish(state, out_dir, journal)
+    payload = ("\n".join(lines) + "\n").encode("utf-8")
+    if len(lines) > MAX_REQUESTS or len(payload) > MAX_FILE_BYTES:
+        raise InputError(
+            f"the {state.phase} job would hold {len(lines):,} requests ({len(payload) / 1e6:,.0f} MB), over the Batch API's "
+            f"limits of {MAX_REQUESTS:,} requests and 200 MB per job; translate the corpus in parts"
+        )
+    _save(state, out_dir)  # batch_id null: a crash from here on is resubmitted by `collect`
+    upload = _api(client, "upload the batch input", lambda: client.files.create(
+        file=(f"translator-{state.phase}.jsonl", payload, "application/jsonl"), purpose="batch"))
+    batch = _api(client, "create the batch", lambda: client.batches.create(
+        input_file_id=upload.id, endpoint=ENDPOINT, completion_window=COMPLETION_WINDOW,
+        metadata={"tool": "spec-translator", "phase": state.phase, "round": str(state.round)}))
+    state.batch_id, state.input_file_id, state.requests = batch.id, upload.id, len(lines)
+    state.jobs.append({"phase": state.phase, "round": str(state.round), "batch_id": batch.id})
+    _save(state, out_dir)
+    return Step(action="submitted", out_dir=out_dir, phase=state.phase, round=state.round, batch_id=batch.id,
+                batch_status=batch.status, requests=len(lines), progress=_progress(state))
+
+
+def _request_lines(state: BatchState, journal: Journal, notes_cache: dict[int, Notes]) -> list[str]:
+    from translator.drafting.chain import (
+        CHUNK_TOKENS,
+        draft_variables,
+        repair_variables,
+        split_notes,
+    )
+    from translator.drafting.findings import Findings
+    from translator.drafting.service import structured_request
+
+    lines: list[str] = []
+
+    def add(custom_id: str, step: str, variables: dict[str, Any], schema: type[BaseModel]) -> None:
+        body = structured_request(step, variables, schema, state.model)
+        lines.append(json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}, ensure_ascii=False))
+
+    for index, report in state.pending():
+        notes = notes_cache.get(index) or _reread(state, report, journal)
+        if notes is None:
+            continue
+        if state.phase == "extract":
+            chunks = split_notes(notes.text, CHUNK_TOKENS)
+            report.chunks = len(chunks)
+            for number, chunk in enumerate(chunks):
+                add(_custom_id(index, "extract", number), "extract", {"notes": chunk}, Findings)
+            continue
+        report.round = state.round
+        model = spec_model(report.kind)
+        if state.phase == "draft":
+            findings = Findings.model_validate(report.findings)
+            add(_custom_id(index, "draft", 0), "draft", draft_variables(report.kind, findings, notes.text), model)
+        else:
+            spec = model.model_validate(report.spec) if report.spec is not None else empty_spec(report.kind)
+            add(_custom_id(index, "repair", state.round), "repair", repair_variables(spec, report.problems, notes.text), model)
+    return lines
+
+
+def _advance(state: BatchState, rows: dict[str, dict[str, Any]], out_dir: Path, journal: Journal) -> dict[int, Notes]:
+    """Take every pending report one step on from the finished job's answers."""
+    from translator.drafting.chain import problem_lines
+    from translator.drafting.findings import Findings
+    from translator.drafting.service import (
+        OutputInvalid,
+        Refused,
+        parse_structured_response,
+    )
+
+    notes_cache: dict[int, Notes] = {}
+    verdict = state.verdict
+    for index, report in state.pending():
+        if state.phase == "extract":
+            answers = [_answer(rows.get(_custom_id(index, "extract", n)), state, report) for n in range(report.chunks)]
+        else:
+            answers = [_answer(rows.get(_custom_id(index, state.phase, state.round)), state, report)]
+        notes = _reread(state, report, journal)
+        if notes is None:
+            continue
+        if state.phase == "extract":
+            merged: Findings | None = None
+            for body, error in answers:
+                try:
+                    if error is not None:
+                        raise OutputInvalid(error)
+                    part = parse_structured_response(body, Findings)
+                except (OutputInvalid, Refused) as exc:
+                    _fail(state, report, journal, f"the extract step's answer was unusable: {exc}")
+                    break
+                merged = part if merged is None else merged.merge(part)
+            else:
+                assert merged is not None
+                report.findings = merged.model_dump(mode="json")
+                notes_cache[index] = notes
+            continue
+        body, error = answers[0]
+        try:
+            if error is not None:
+                raise OutputInvalid(error)
+            spec = parse_structured_response(body, spec_model(report.kind))
+        except (OutputInvalid, Refused) as exc:  # a failed round, as OutputInvalid is in the live loop
+            report.failure = str(exc)
+            report.problems = [f"your previous answer was unusable: {report.failure}"]
+            if report.round >= state.max_repairs:
+                _write(state, report, notes, out_dir, journal)
+            else:
+                notes_cache[index] = notes
+            continue
+        report.failure = None
+        report.spec = spec.model_dump(mode="json")
+        gate = run_gate(spec, notes.text, verdict=verdict, front_matter=notes_front_matter(notes))
+        problems = [] if gate.accepted else repairable(gate, spec, verdict)
+        if gate.accepted or not problems or report.round >= state.max_repairs:
+            _write(state, report, notes, out_dir, journal)
+        else:
+            report.problems = problem_lines(problems)
+            notes_cache[index] = notes
+    return notes_cache
+
+
+def _answer(row: dict[str, Any] | None, state: BatchState, report: ReportState) -> tuple[Any, str | None]:
+    """One output line: the chat.completion body, or why there is none. Its usage is added to the report."""
+    if row is None:
+        return None, "the batch returned no result for this request"
+    response = row.get("response") if isinstance(row.get("response"), dict) else {}
+    body = response.get("body")
+    if isinstance(body, dict) and isinstance(body.get("usage"), dict):
+        usage = body["usage"]
+        input_tokens, output_tokens = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        cost = cost_of(state.model, input_tokens, output_tokens, state.prices)
+        report.usage.add(Usage(
+            calls=1, input_tokens=input_tokens, output_tokens=output_tokens,
+            cost_usd=None if cost is None else round(cost * BATCH_PRICE_FACTOR, 6),  # the Batch API's half price
+        ))
+    error = row.get("error")
+    if isinstance(error, dict) and error:
+        return None, f"the request failed ({error.get('code') or 'error'}: {_one_line(str(error.get('message') or ''))})"
+    code = response.get("status_code")
+    if code != 200:
+        detail = body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+        return None, f"the request failed with status {code}" + (f": {_one_line(str(detail))}" if detail else "")
+    return body, None
+
+
+def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, journal: Journal) -> None:
+    """Finish a report as the live path does (questions for the gaps, then the gate), write and journal it."""
+    opts = DraftOptions(engine="openai", model=state.model, verdict=state.verdict)
+    if report.spec is None:
+        result: Draft = failed_draft(notes, report.kind, opts, report.usage, report.failure or "the model returned no usable spec", report.round)
+    else:
+        spec = spec_model(report.kind).model_validate(report.spec)
+        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+        if not gate.accepted:
+            spec = ask_for_gaps(spec)
+            gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+        result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=report.usage, rounds=report.round)
+        result.failure = report.failure
+    result.engine = ENGINE
+    result.prompt_versions = state.prompt_versions
+    paths = OutputPaths.beside(out_dir / f"{report.base}.spec.md")
+    written = write_draft(result, paths.markdown)
+    gate_report = result.report
+    report.status = "accepted" if result.accepted else "rejected"
+    report.findings = report.spec = None  # done: keep the state file small
+    journal.record(Entry(
+        path=report.path,
+        sha256=report.sha256,
+        engine=ENGINE,
+        model=state.model,
+        prompt_versions=state.prompt_versions,
+        status=report.status,
+        kind=result.kind,
+        score=gate_report.score if gate_report is not None else None,
+        outputs=[str(p.relative_to(out_dir)) for p in written],
+        open_questions=[{"concern": q.concern, "question": q.question} for q in result.questions],
+        gaps=[k for k, v in gate_report.concerns.items() if v.status != "present"] if gate_report is not None else [],
+        usage=report.usage,
+        seconds=round(time.time() - report.started, 3),
+        reason=result.failure,
+    ))
+
+
+def _fail(state: BatchState, report: ReportState, journal: Journal, reason: str) -> None:
+    report.status, report.reason = "failed", _one_line(reason)
+    report.findings = report.spec = None
+    entry = _entry_failed(state, report.path, report.sha256, reason, report.started)
+    entry.usage = report.usage
+    entry.kind = report.kind
+    journal.record(entry)
+
+
+def _entry_failed(state: BatchState, path: str, sha256: str, reason: str, started: float) -> Entry:
+    return Entry(
+        path=path, sha256=sha256, engine=ENGINE, model=state.model, prompt_versions=state.prompt_versions,
+        status="failed", reason=_one_line(reason), seconds=round(time.time() - started, 3),
+    )
+
+
+def _finish(state: BatchState, out_dir: Path, journal: Journal) -> Step:
+    """No report needs a call: write the corpus report and end the run."""
+    problems = [Problem(p["path"], p["message"]) for p in state.problems]
+    summary_path, index_path, summary = write_corpus_report(out_dir, journal, state.inputs, problems)
+    (out_dir / STATE_NAME).unlink(missing_ok=True)
+    corpus = summary["corpus"]
+    assert isinstance(corpus, dict)
+    progress = _progress(state)
+    result = BatchResult(progress=progress, summary_path=summary_path, index_path=index_path, problems=problems, corpus=corpus)
+    return Step(action="done", out_dir=out_dir, phase=state.phase, round=state.round, progress=progress, result=result)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _custom_id(index: int, phase: str, number: int) -> str:
+    return f"r{index}-{phase}-{number}"
+
+
+def _reread(state: BatchState, report: ReportState, journal: Journal) -> Notes | None:
+    """The report's notes, read again; None (and the report failed) if they changed or vanished."""
+    try:
+        notes = read_notes(report.path, max_bytes=state.max_bytes)
+    except (TranslatorError, OSError) as exc:
+        _fail(state, report, journal, str(exc))
+        return None
+    if notes_fingerprint(notes) != report.sha256:
+        _fail(state, report, journal, f"{report.path}: changed while its batch ran; run `translator batch` on it again")
+        return None
+    return notes
+
+
+def _progress(state: BatchState) -> Progress:
+    progress = Progress(total=len(state.inputs), skipped=state.skipped)
+    for report in state.reports:
+        progress.usage.add(report.usage)
+        if report.status != "pending":
+            setattr(progress, report.status, getattr(progress, report.status) + 1)
+    progress.failed += len(state.inputs) - state.skipped - len(state.reports)  # unreadable at submit
+    progress.done = progress.total - sum(1 for r in state.reports if r.status == "pending")
+    return progress
+
+
+def _save(state: BatchState, out_dir: Path) -> None:
+    write_atomic(out_dir / STATE_NAME, state.model_dump_json(indent=1) + "\n")
+
+
+def _base_url(explicit: str | None, state: BatchState) -> str | None:
+    """The server the job was submitted to, unless --base-url says otherwise."""
+    return explicit or state.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+
+def _client(base_url: str | None, api_key: str | None) -> Any:
+    import openai
+
+    return openai.OpenAI(
+        base_url=base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "unset", max_retries=2, timeout=120.0
+    )
+
+
+T = TypeVar("T")
+
+
+def _api(client: Any, what: str, call: Callable[[], T]) -> T:
+    """One Files/Batches call; its failure as a one-line ModelServiceError."""
+    import openai
+
+    where = str(client.base_url).rstrip("/") if client.base_url else "the OpenAI API"
+    try:
+        return call()
+    except openai.AuthenticationError:
+        raise ModelServiceError(f"{where} rejected the API key (401) when asked to {what}; check OPENAI_API_KEY") from None
+    except openai.APIStatusError as exc:
+        raise ModelServiceError(f"{where} could not {what} ({exc.status_code}): {_one_line(exc.message)}") from None
+    except openai.APIConnectionError:
+        raise ModelServiceError(f"cannot reach {where} to {what}; check --base-url and the network") from None
+
+
+def _counts(batch: Any) -> dict[str, int]:
+    counts = getattr(batch, "request_counts", None)
+    if counts is None:
+        return {}
+    return {"total": counts.total, "completed": counts.completed, "failed": counts.failed}
+
+
+def _ended_reason(batch: Any) -> str:
+    if batch.status == "expired":
+        reason = f"the Batch API job {batch.id} expired: it did not finish within its {COMPLETION_WINDOW} window"
+    elif batch.status == "cancelled":
+        reason = f"the Batch API job {batch.id} was cancelled"
+    else:
+        reason = f"the Batch API job {batch.id} {batch.status}"
+    errors = getattr(getattr(batch, "errors", None), "data", None) or []
+    if errors:
+        first = errors[0]
+        where = f" (line {first.line})" if getattr(first, "line", None) else ""
+        reason += f": {_one_line(str(first.message or first.code))}{where}"
+    return reason + "; run `translator batch` again to retry"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
