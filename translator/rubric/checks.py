@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from translator.rubric.document import Block, Document
 from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher, concerns_named_by
-from translator.rubric.model import Criterion, Rubric, Vocabulary
+from translator.rubric.model import Criterion, Rubric, Vocabulary, combine
 from translator.rubric.report import Finding
 
 _SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n")
@@ -145,12 +145,13 @@ def placeholders(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
 
 @lru_cache(maxsize=32)
 def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    return combine(patterns)
 
 
 @check("vague_claims")
 def vague_claims(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
-    regex = _alternation(tuple(criterion.params.get("phrases", ())))
+    # Phrases are words: each starts at a word boundary.
+    regex = _alternation(tuple(rf"\b{p}" for p in criterion.params.get("phrases", ())))
     found: list[Finding] = []
     for block in ctx.doc.blocks:
         for match in regex.finditer(block.text):

@@ -56,6 +56,7 @@ class SignalMatcher:
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
         self._cache: dict[tuple[int, str, bool], bool] = {}
         self._text_cache: dict[tuple[int, bool], str] = {}
+        self._lower_cache: dict[tuple[int, bool], str] = {}
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
@@ -66,8 +67,23 @@ class SignalMatcher:
         hit = self._cache.get(key)
         if hit is None:
             text = self.unhedged(block, body_only)
-            hit = self._cache[key] = bool(text) and bool(self.vocabulary.signals[signal].regex.search(text))
+            definition = self.vocabulary.signals[signal]
+            fast = definition.lower_regex
+            if not text:
+                hit = False
+            elif fast is not None:
+                hit = bool(fast.search(self._lowered(block, body_only, text)))
+            else:
+                hit = bool(definition.regex.search(text))
+            self._cache[key] = hit
         return hit
+
+    def _lowered(self, block: Block, body_only: bool, text: str) -> str:
+        key = (block.index, body_only)
+        lowered = self._lower_cache.get(key)
+        if lowered is None:
+            lowered = self._lower_cache[key] = text.lower()
+        return lowered
 
     def unhedged(self, block: Block, body_only: bool = False) -> str:
         """The block's text without its hedged sentences ("not decided", "no idea"): uncertain
@@ -81,6 +97,10 @@ class SignalMatcher:
                 raw = " ".join(s for s in _SENTENCES.split(raw) if not hedge.search(s))
             text = self._text_cache[key] = raw
         return text
+
+    def meets_all(self, blocks: list[Block], groups: list[list[str]]) -> bool:
+        """Whether every group is matched somewhere in ``blocks``; stops at the first that is not."""
+        return all(any(self.block_has(block, signal) for block in blocks for signal in group) for group in groups)
 
     def groups_met(self, blocks: list[Block], groups: list[list[str]], lead_ins: set[int]) -> list[list[str]]:
         """The groups no block of ``blocks`` satisfies (empty list: all met)."""
@@ -247,12 +267,12 @@ class ConcernLocator:
         # not (its handling must sit with its condition), so block-scoped concerns look per item.
         per_item = any(scope == "block" for _, scope in status_rules)
         for unit in self._units if per_item else self._list_units:
-            if self.matcher.groups_met(unit, rule, set()):
+            if not self.matcher.meets_all(unit, rule):
                 continue
             location = Location("content", unit[0].line, "", [unit])
             if self._adequate(location, status_rules):
                 # Point at the item that carries the content, not at the head of its list.
-                anchor = next((b for b in unit if not self.matcher.groups_met([b], rule, set())), unit[0])
+                anchor = next((b for b in unit if self.matcher.meets_all([b], rule)), unit[0])
                 location.line, location.anchor = anchor.line, anchor
                 return location
         return None

@@ -62,28 +62,40 @@ def detect_kind(doc: Document) -> str:
     ``detect.min_score``. Ties go to the kind listed first alphabetically, so the result is stable.
     """
     headings = [f" {section.heading} " for section in doc.sections if not section.is_title]
-    full_text = "\n".join(block.text for block in doc.blocks)
+    kinds = [kind for kind in builtin_kinds() if kind != GENERAL]
+    scanner, owners = _term_scanner(tuple(kinds))
+    # One pass over the text finds which terms occur, for every kind at once.
+    found = {owners[match.lastgroup] for match in scanner.finditer("\n".join(b.text for b in doc.blocks)) if match.lastgroup}
     best, best_score = GENERAL, 0.0
-    for kind in builtin_kinds():
-        if kind == GENERAL:
-            continue
+    for kind in kinds:
         detect = load_rubric(kind).detect
         score = 0.0
         for phrase in detect.headings:
             needle = f" {normalise_phrase(phrase)} "
             if needle.strip() and any(needle in heading for heading in headings):
                 score += 3
-        for term in detect.terms:
-            if _compiled(term).search(full_text):
-                score += 1
+        score += sum(1 for number in range(len(detect.terms)) if (kind, number) in found)
         if score >= detect.min_score and score > best_score:
             best, best_score = kind, score
     return best
 
 
-@lru_cache(maxsize=256)
-def _compiled(term: str) -> re.Pattern[str]:
-    return re.compile(term, re.I)
+@lru_cache(maxsize=8)
+def _term_scanner(kinds: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, tuple[str, int]]]:
+    """One regex with a named group per (kind, term). A term that another matches at the same
+    place first is not seen there; the terms are distinct words, so that costs nothing real."""
+    owners: dict[str, tuple[str, int]] = {}
+    bounded, free = [], []
+    for kind in kinds:
+        for number, term in enumerate(load_rubric(kind).detect.terms):
+            name = f"t{len(owners)}"
+            owners[name] = (kind, number)
+            if term.startswith(r"\b"):
+                bounded.append(f"(?P<{name}>{term[2:]})")
+            else:
+                free.append(f"(?P<{name}>{term})")
+    parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + free
+    return re.compile("|".join(parts) or "(?!)", re.I), owners
 
 
 def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
