@@ -20,6 +20,7 @@ from translator.rubric.model import Criterion, Rubric, Vocabulary, combine
 from translator.rubric.report import Finding
 
 _SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n")
+_SENTENCE_REACH = 400
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -144,31 +145,40 @@ def placeholders(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
 
 
 @lru_cache(maxsize=32)
-def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return combine(patterns)
+def _alternation(patterns: tuple[str, ...], lowered: bool = False) -> re.Pattern[str]:
+    """The alternatives as one regex; ``lowered`` for use on lower-cased text (no re.I)."""
+    return combine(patterns, 0 if lowered and all(p == p.lower() for p in patterns) else re.I)
 
 
 @check("vague_claims")
 def vague_claims(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
     # Phrases are words: each starts at a word boundary.
-    regex = _alternation(tuple(rf"\b{p}" for p in criterion.params.get("phrases", ())))
+    phrases = tuple(rf"\b{p}" for p in criterion.params.get("phrases", ()))
+    on_lowered, on_original = _alternation(phrases, lowered=True), _alternation(phrases)
     found: list[Finding] = []
     for block in ctx.doc.blocks:
-        for match in regex.finditer(block.text):
-            sentence = _sentence_around(block.text, match.start(), match.end())
+        text, regex = block.text.lower(), on_lowered
+        if len(text) != len(block.text):  # a few Unicode letters change length when lowered
+            text, regex = block.text, on_original
+        for match in regex.finditer(text):
+            sentence = _sentence_around(text, match.start(), match.end())
             if any(ch.isdigit() for ch in sentence):
                 continue  # "significantly faster (p95 -40 ms)" is quantified
-            message = f"{criterion.message} (\"{match.group(0)}\")"
+            phrase = block.text[match.start() : match.end()]
+            message = f"{criterion.message} (\"{phrase}\")"
             found.append(finding(criterion, block.line_at(match.start()), message))
     return found
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
-    left = 0
-    for match in _SENTENCE_END.finditer(text, 0, start):
+    """The sentence holding text[start:end]. Looks at most _SENTENCE_REACH characters either
+    way, so a huge paragraph with many matches stays linear."""
+    window = max(0, start - _SENTENCE_REACH)
+    left = window
+    for match in _SENTENCE_END.finditer(text, window, start):
         left = match.end()
-    right_match = _SENTENCE_END.search(text, end)
-    return text[left : right_match.start() if right_match else len(text)]
+    right_match = _SENTENCE_END.search(text, end, end + _SENTENCE_REACH)
+    return text[left : right_match.start() if right_match else min(len(text), end + _SENTENCE_REACH)]
 
 
 @check("so_what")

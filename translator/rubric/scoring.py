@@ -16,6 +16,7 @@ from translator.rubric.model import Rubric, Severity
 from translator.rubric.report import DocumentReport, Finding
 
 GENERAL = "general"
+DETECT_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ def detect_kind(doc: Document) -> str:
     kinds = [kind for kind in builtin_kinds() if kind != GENERAL]
     scanner, owners = _term_scanner(tuple(kinds))
     # One pass over the text finds which terms occur, for every kind at once.
-    found = {owners[match.lastgroup] for match in scanner.finditer("\n".join(b.text for b in doc.blocks)) if match.lastgroup}
+    # The opening of a document says what kind it is; scanning past it changes nothing but
+    # the cost on a huge file (headings are still read in full, above).
+    text = "\n".join(b.text for b in doc.blocks)[:DETECT_CHARS].lower()
+    found = {owners[match.lastgroup] for match in scanner.finditer(text) if match.lastgroup}
     best, best_score = GENERAL, 0.0
     for kind in kinds:
         detect = load_rubric(kind).detect
@@ -95,7 +99,10 @@ def _term_scanner(kinds: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, tu
             else:
                 free.append(f"(?P<{name}>{term})")
     parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + free
-    return re.compile("|".join(parts) or "(?!)", re.I), owners
+    terms = [load_rubric(kind).detect.terms for kind in kinds]
+    # Scanned over lower-cased text: re.I only if some term is not written in lower case.
+    lower_case = all(term == term.lower() for group in terms for term in group)
+    return re.compile("|".join(parts) or "(?!)", 0 if lower_case else re.I), owners
 
 
 def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
