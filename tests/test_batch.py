@@ -262,3 +262,11 @@ def test_html_and_word_reports_are_translated(tmp_path: Path) -> None:
     for record in records.values():
         assert record["status"] in {"accepted", "rejected"} and record["score"] is not None
         assert "transaction_velocity_last_1h" in (tmp_path / "specs" / record["outputs"][0]).read_text()
+
+
+def test_a_batch_always_shares_a_limiter() -> None:
+    from translator.batch.runner import _session
+
+    session = _session(DraftOptions(engine="openai", base_url="http://127.0.0.1:9/v1", api_key="k", cache=False), BatchOptions(out_dir=Path(".")))
+    assert isinstance(session.throttle, RateLimiter)  # type: ignore[attr-defined]
+    asyncio.run(session.aclose())  # type: ignore[attr-defined]

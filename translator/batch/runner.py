@@ -199,5 +199,5 @@ def _prompt_versions() -> str:
 
 
 def _session(opts: DraftOptions, options: BatchOptions) -> object:
-    limiter = RateLimiter(rpm=options.rpm, tpm=options.tpm) if (options.rpm or options.tpm) else None
-    return model_session(opts, throttle=limiter)
+    # Always a limiter, even without --rpm/--tpm: a 429 heard by one worker pauses them all.
+    return model_session(opts, throttle=RateLimiter(rpm=options.rpm, tpm=options.tpm))
