@@ -270,3 +270,14 @@ def test_a_batch_always_shares_a_limiter() -> None:
     session = _session(DraftOptions(engine="openai", base_url="http://127.0.0.1:9/v1", api_key="k", cache=False), BatchOptions(out_dir=Path(".")))
     assert isinstance(session.throttle, RateLimiter)  # type: ignore[attr-defined]
     asyncio.run(session.aclose())  # type: ignore[attr-defined]
+
+
+def test_usage_per_report_counts_only_its_own_calls(tmp_path: Path) -> None:
+    """Workers share one session; each report's usage must still be its own calls only."""
+    corpus(tmp_path / "reports")
+    with OpenAIServer(responder=ChainModel()) as server:
+        draft = DraftOptions(engine="openai", base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", cache=False)
+        result = asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=8)))
+        served = len(server.requests)
+    corpus_usage = summary(tmp_path / "specs")["corpus"]["usage"]
+    assert corpus_usage["calls"] == served == result.progress.usage.calls

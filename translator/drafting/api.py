@@ -202,12 +202,22 @@ async def _draft_openai(
 
 
 async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object) -> Draft:
+    """Run the chain, counting only this draft's calls (a batch shares the session)."""
+    from translator.drafting.service import ModelSession, usage_of_this_task
+
+    assert isinstance(session, ModelSession)
+    with usage_of_this_task() as usage:
+        return await _chain_rounds(notes, kind, opts, step, session, usage)
+
+
+async def _chain_rounds(
+    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object, usage: Usage
+) -> Draft:
     from translator.drafting.chain import DraftingChain
     from translator.drafting.prompts import prompt_versions
     from translator.drafting.service import ModelSession, OutputInvalid, Refused
 
     assert isinstance(session, ModelSession)
-    before = session.usage.model_copy()
     chain = DraftingChain(session, on_step=step)
     findings = await chain.extract(notes.text)
     chosen = kind or notes.kind or await chain.classify(findings)
@@ -242,7 +252,6 @@ async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: C
         problems = repairable(gate, spec, opts.verdict)
         if not problems:
             break  # every remaining gap is already an open question: only the researcher can close it
-    usage = _usage_since(session.usage, before)
     if spec is None or gate is None:
         return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
     spec = ask_for_gaps(spec) if not gate.accepted else spec
@@ -269,17 +278,6 @@ def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Findi
 def empty_spec(kind: str) -> SpecBase:
     model = SPEC_KINDS[kind]
     return model.model_validate({name: ("" if name == "title" else []) for name in model.model_fields})
-
-
-def _usage_since(now: Usage, before: Usage) -> Usage:
-    cost = None if now.cost_usd is None or before.cost_usd is None else round(now.cost_usd - before.cost_usd, 6)
-    return Usage(
-        calls=now.calls - before.calls,
-        cached_calls=now.cached_calls - before.cached_calls,
-        input_tokens=now.input_tokens - before.input_tokens,
-        output_tokens=now.output_tokens - before.output_tokens,
-        cost_usd=cost,
-    )
 
 
 def finished_draft(notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int) -> Draft:

@@ -19,10 +19,16 @@ import email.utils
 import json
 import math
 import random
+import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
+import httpx2
 import openai
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
@@ -49,6 +55,34 @@ class Throttle(Protocol):
     async def acquire(self, tokens: int) -> None: ...
 
     def penalize(self, seconds: float) -> None: ...
+
+
+# Usage of the calls made by the current task (one draft), even while other tasks of a batch
+# use the same session: asyncio gives every task its own copy of the context.
+_TASK_LEDGER: ContextVar[Usage | None] = ContextVar("translator_task_usage", default=None)
+
+
+@contextmanager
+def usage_of_this_task() -> Iterator[Usage]:
+    """Collect the usage of the model calls made inside the block by this task alone."""
+    ledger = Usage()
+    token = _TASK_LEDGER.set(ledger)
+    try:
+        yield ledger
+    finally:
+        _TASK_LEDGER.reset(token)
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client: loading the CA bundle costs tens of milliseconds,
+    which a fresh context per draft would pay each time."""
+    return httpx2.create_ssl_context()
+
+
+@cache
+def _schema_json(schema: type[BaseModel]) -> str:
+    return json.dumps(schema.model_json_schema(), sort_keys=True)
 
 
 class OutputInvalid(Exception):
@@ -132,7 +166,7 @@ class ModelSession:
         )
         # The session owns its async HTTP client: langchain-openai's shared default would keep
         # pooled connections bound to the event loop of the first asyncio.run().
-        self._http = openai.DefaultAsyncHttpxClient(timeout=settings.timeout)
+        self._http = openai.DefaultAsyncHttpxClient(timeout=settings.timeout, verify=_tls_context())
         self.chat = ChatOpenAI(
             model=settings.model,
             base_url=settings.base_url,
@@ -159,13 +193,13 @@ class ModelSession:
                 model=self.settings.model,
                 base_url=self.settings.base_url,
                 messages=[(m.type, m.content) for m in messages],
-                schema=schema.model_json_schema(),
+                schema=_schema_json(schema),
                 method=method,
             )
             if self.cache is not None:
                 hit = self.cache.get(key)
                 if hit is not None:
-                    self.usage.add(Usage(cached_calls=1))
+                    self._record(Usage(cached_calls=1))
                     return schema.model_validate(hit["output"])
             try:
                 output = await self._call_with_retries(step, messages, schema, method)
@@ -245,7 +279,13 @@ class ModelSession:
 
     def _add_usage(self, input_tokens: int, output_tokens: int) -> None:
         cost = cost_of(self.settings.model, input_tokens, output_tokens, self.settings.prices)
-        self.usage.add(Usage(calls=1, input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost))
+        self._record(Usage(calls=1, input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost))
+
+    def _record(self, usage: Usage) -> None:
+        self.usage.add(usage)
+        ledger = _TASK_LEDGER.get()
+        if ledger is not None:
+            ledger.add(usage)
 
 
 def _json_instructions(schema: type[BaseModel]) -> BaseMessage:
@@ -253,7 +293,7 @@ def _json_instructions(schema: type[BaseModel]) -> BaseMessage:
 
     return SystemMessage(
         content="Answer with one JSON object only, no prose, matching this JSON schema:\n"
-        + json.dumps(schema.model_json_schema())
+        + _schema_json(schema)
     )
 
 
