@@ -18,7 +18,7 @@ from translator.errors import InputError, ModelServiceError
 from translator.fileio import write_atomic
 from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
 from translator.rubric import Verdict, detect_kind, load_vocabulary
-from translator.rubric.document import parse_document
+from translator.rubric.document import Document, parse_document
 from translator.rubric.report import DocumentReport, Finding
 from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
@@ -104,6 +104,9 @@ def draft(
 
     Synchronous wrapper over :func:`adraft`; inside a running event loop, await adraft instead.
     """
+    opts = _effective(options, engine)
+    if opts.engine_to_use()[0] == "offline":  # no model, so no event loop either
+        return _draft_offline(_load(notes), kind, opts, on_step or (lambda _: None))
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -121,18 +124,21 @@ async def adraft(
     session: object | None = None,
 ) -> Draft:
     """Draft a spec. ``session`` (a ModelSession) lets a batch share one limiter, cache and ledger."""
-    # An engine named in the options wins over the keyword; "auto" in both lets the
-    # environment decide (a key or a base URL means the model).
+    opts = _effective(options, engine)
+    loaded = _load(notes)
+    step = on_step or (lambda _: None)
+    if opts.engine_to_use()[0] == "offline":
+        return _draft_offline(loaded, kind, opts, step)
+    return await _draft_openai(loaded, kind, opts, step, session)
+
+
+def _effective(options: DraftOptions | None, engine: Engine) -> DraftOptions:
+    """An engine named in the options wins over the keyword; "auto" in both lets the
+    environment decide (a key or a base URL means the model)."""
     opts = options or DraftOptions()
     if opts.engine == "auto":
         opts = replace(opts, engine=engine)
-    opts = opts.resolved()
-    loaded = _load(notes)
-    chosen, _ = opts.engine_to_use()
-    step = on_step or (lambda _: None)
-    if chosen == "offline":
-        return _draft_offline(loaded, choose_kind(kind, loaded), opts, step)
-    return await _draft_openai(loaded, kind, opts, step, session)
+    return opts.resolved()
 
 
 def _load(notes: Notes | Path | str) -> Notes:
@@ -161,11 +167,12 @@ def model_session(opts: DraftOptions, throttle: Throttle | None = None) -> Model
     return ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None, throttle=throttle)
 
 
-def choose_kind(explicit: str | None, notes: Notes) -> str:
-    """The kind asked for, else the notes' front matter, else the best match of the notes."""
+def choose_kind(explicit: str | None, notes: Notes, doc: Document | None = None) -> str:
+    """The kind asked for, else the notes' front matter, else the best match of the notes
+    (``doc``: the notes already parsed, to spare a second parse)."""
     kind = explicit or notes.kind
     if kind is None:
-        kind = detect_kind(parse_document(notes.text))
+        kind = detect_kind(doc or parse_document(notes.text))
     kind = kind.strip().lower()
     if kind not in SPEC_KINDS:
         raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(SPEC_KINDS)}", path=notes.path)
@@ -176,9 +183,11 @@ def notes_front_matter(notes: Notes) -> dict[str, object]:
     return {key: notes.front_matter[key] for key in ("title", "owner") if notes.front_matter.get(key)}
 
 
-def _draft_offline(notes: Notes, kind: str, opts: DraftOptions, step: Callable[[str], None]) -> Draft:
+def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None]) -> Draft:
+    doc = parse_document(notes.text)  # parsed once, for the kind and for the draft
+    kind = choose_kind(kind, notes, doc)
     step(f"drafting the {kind} spec offline")
-    spec = draft_offline(notes.text, kind, title=notes.title)
+    spec = draft_offline(notes.text, kind, title=notes.title, doc=doc)
     step("checking the draft against the rubric")
     gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
     return finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)

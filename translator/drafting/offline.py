@@ -32,11 +32,11 @@ _MATRIX_SIGNALS = (("accuracy", "accuracy_metric"), ("latency", "latency_metric"
 _WORDS_IN_TITLE = 12
 
 
-def draft_offline(notes_text: str, kind: str, *, title: str | None = None) -> SpecBase:
-    """Draft a spec of ``kind`` from notes, deterministically."""
+def draft_offline(notes_text: str, kind: str, *, title: str | None = None, doc: Document | None = None) -> SpecBase:
+    """Draft a spec of ``kind`` from notes, deterministically (``doc``: the notes already parsed)."""
     vocabulary = load_vocabulary()
     model = spec_model(kind)
-    doc = parse_document(notes_text)
+    doc = doc or parse_document(notes_text)
     matcher = SignalMatcher(vocabulary)
     fields: dict[str, list[object]] = {concern: [] for concern in model.concern_order}
     evidence: list[str] = []
