@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.naming import OutputNamer, mirror_root
 from translator.batch.report import write_corpus_report
-from translator.batch.runner import BatchOptions, BatchResult, Progress
+from translator.batch.runner import BatchOptions, BatchResult, Progress, batch_files
 from translator.drafting.api import (
     DEFAULT_MODEL,
     Draft,
@@ -54,10 +54,10 @@ from translator.drafting.offline import ask_for_gaps
 from translator.drafting.usage import Usage, cost_of
 from translator.errors import InputError, ModelServiceError, TranslatorError
 from translator.fileio import write_atomic
-from translator.inputs import Problem, expand_inputs
+from translator.inputs import Problem
 from translator.kinds import spec_model
 from translator.rubric import Severity, Verdict
-from translator.sources import SUPPORTED_SUFFIXES, read_notes
+from translator.sources import read_notes
 from translator.sources.model import Notes
 
 ENGINE = "openai-batch"
@@ -163,17 +163,7 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
             f"run `translator batch status {out_dir}` / `translator batch collect {out_dir}`"
         )
     arguments = list(arguments)
-    problems: list[Problem] = []
-    files: list[str] = []
-    for item in expand_inputs(arguments, SUPPORTED_SUFFIXES):
-        if isinstance(item, Problem):
-            problems.append(item)
-        elif item != "-":
-            files.append(item)
-        else:
-            problems.append(Problem("-", "batch reads files, not standard input"))
-    if not files:
-        raise InputError("no input files to translate" + (f" ({problems[0].path}: {problems[0].message})" if problems else ""))
+    files, problems = batch_files(arguments)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal(out_dir)

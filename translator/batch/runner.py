@@ -84,17 +84,7 @@ async def run_batch(
     versions = _prompt_versions() if engine == "openai" else None
 
     arguments = list(arguments)
-    problems: list[Problem] = []
-    files: list[str] = []
-    for item in expand_inputs(arguments, SUPPORTED_SUFFIXES):
-        if isinstance(item, Problem):
-            problems.append(item)
-        elif item != "-":
-            files.append(item)
-        else:
-            problems.append(Problem("-", "batch reads files, not standard input"))
-    if not files:
-        raise InputError("no input files to translate" + (f" ({problems[0].path}: {problems[0].message})" if problems else ""))
+    files, problems = batch_files(arguments)
 
     out_dir = options.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +119,23 @@ async def run_batch(
     corpus = summary["corpus"]
     assert isinstance(corpus, dict)
     return BatchResult(progress=progress, summary_path=summary_path, index_path=index_path, problems=problems, corpus=corpus)
+
+
+def batch_files(arguments: list[str]) -> tuple[list[str], list[Problem]]:
+    """The files a batch translates, and the arguments that name none. Raises InputError when
+    nothing at all is left to translate."""
+    problems: list[Problem] = []
+    files: list[str] = []
+    for item in expand_inputs(arguments, SUPPORTED_SUFFIXES):
+        if isinstance(item, Problem):
+            problems.append(item)
+        elif item != "-":
+            files.append(item)
+        else:
+            problems.append(Problem("-", "batch reads files, not standard input"))
+    if not files:
+        raise InputError("no input files to translate" + (f" ({problems[0].path}: {problems[0].message})" if problems else ""))
+    return files, problems
 
 
 async def _one(

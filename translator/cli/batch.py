@@ -100,18 +100,7 @@ def batch_command(
         result = asyncio.run(run_batch(inputs, options))
     else:
         result = _with_progress(inputs, options, run_batch)
-    counts = result.progress
-    usage = counts.usage
-    cost = "unknown price" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
-    out.print(
-        f"{counts.total} reports: [green]{counts.accepted} accepted[/], [yellow]{counts.rejected} rejected[/], "
-        f"[red]{counts.failed} failed[/], {counts.skipped} already done; "
-        f"{usage.input_tokens + usage.output_tokens:,} tokens, {cost} ({chosen})"
-    )
-    out.print(f"report: {result.index_path}  summary: {result.summary_path}", markup=False)
-    for problem in result.problems:
-        err.print(f"translator: {problem.path}: {problem.message}", markup=False)
-    return 0 if result.all_accepted else 1
+    return _print_outcome(result, result.progress, chosen)
 
 
 def _subcommand(name: str, rest: list[str], out_dir: Path | None, base_url: str | None) -> int:
@@ -147,19 +136,7 @@ def _report_step(step) -> int:  # type: ignore[no-untyped-def]
         return 0
     if step.batch_status and step.batch_status != "completed" and step.note:
         err.print(f"translator: {step.note}", markup=False)
-    result = step.result
-    counts = step.progress
-    usage = counts.usage
-    cost = "unknown price" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
-    out.print(
-        f"{counts.total} reports: [green]{counts.accepted} accepted[/], [yellow]{counts.rejected} rejected[/], "
-        f"[red]{counts.failed} failed[/], {counts.skipped} already done; "
-        f"{usage.input_tokens + usage.output_tokens:,} tokens, {cost} (openai-batch, at half price)"
-    )
-    out.print(f"report: {result.index_path}  summary: {result.summary_path}", markup=False)
-    for problem in result.problems:
-        err.print(f"translator: {problem.path}: {problem.message}", markup=False)
-    return 0 if result.all_accepted else 1
+    return _print_outcome(step.result, step.progress, "openai-batch, at half price")
 
 
 def _phase(step) -> str:  # type: ignore[no-untyped-def]
@@ -206,3 +183,18 @@ def _with_progress(inputs, options, run_batch):  # type: ignore[no-untyped-def]
         import asyncio
 
         return asyncio.run(run_batch(inputs, options, on_progress=update))
+
+
+def _print_outcome(result, counts, engine: str) -> int:  # type: ignore[no-untyped-def]
+    """One summary line, where the reports are, any unreadable input; the exit code."""
+    usage = counts.usage
+    cost = "unknown price" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    out.print(
+        f"{counts.total} reports: [green]{counts.accepted} accepted[/], [yellow]{counts.rejected} rejected[/], "
+        f"[red]{counts.failed} failed[/], {counts.skipped} already done; "
+        f"{usage.input_tokens + usage.output_tokens:,} tokens, {cost} ({engine})"
+    )
+    out.print(f"report: {result.index_path}  summary: {result.summary_path}", markup=False)
+    for problem in result.problems:
+        err.print(f"translator: {problem.path}: {problem.message}", markup=False)
+    return 0 if result.all_accepted else 1
