@@ -12,12 +12,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from translator.drafting.usage import Usage
 from translator.sources.model import Notes
+
+if TYPE_CHECKING:
+    from translator.drafting.api import Draft
 
 JOURNAL_NAME = "journal.jsonl"
 Status = Literal["accepted", "rejected", "failed"]
@@ -41,6 +44,41 @@ class Entry(BaseModel):
 
     def fingerprint(self) -> tuple[str, str, str | None, str | None]:
         return (self.sha256, self.engine, self.model, self.prompt_versions)
+
+    @classmethod
+    def of_draft(
+        cls,
+        result: Draft,
+        *,
+        path: str,
+        sha256: str,
+        engine: str,
+        model: str | None,
+        prompt_versions: str | None,
+        written: list[Path],
+        out_dir: Path,
+        usage: Usage,
+        seconds: float,
+    ) -> Entry:
+        """The entry for a finished draft: the same in both batch modes, so that the journal and
+        the corpus report read alike whichever wrote them."""
+        report = result.report
+        return cls(
+            path=path,
+            sha256=sha256,
+            engine=engine,
+            model=model,
+            prompt_versions=prompt_versions,
+            status="accepted" if result.accepted else "rejected",
+            kind=result.kind,
+            score=report.score if report is not None else None,
+            outputs=[str(p.relative_to(out_dir)) for p in written],
+            open_questions=[{"concern": q.concern, "question": q.question} for q in result.questions],
+            gaps=[k for k, v in report.concerns.items() if v.status != "present"] if report is not None else [],
+            usage=usage,
+            seconds=round(seconds, 3),
+            reason=result.failure,
+        )
 
 
 def content_hash(data: bytes) -> str:

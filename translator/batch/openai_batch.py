@@ -447,24 +447,12 @@ def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, 
     result.prompt_versions = state.prompt_versions
     paths = OutputPaths.beside(out_dir / f"{report.base}.spec.md")
     written = write_draft(result, paths.markdown)
-    gate_report = result.report
     report.status = "accepted" if result.accepted else "rejected"
     report.findings = report.spec = None  # done: keep the state file small
-    journal.record(Entry(
-        path=report.path,
-        sha256=report.sha256,
-        engine=ENGINE,
-        model=state.model,
-        prompt_versions=state.prompt_versions,
-        status=report.status,
-        kind=result.kind,
-        score=gate_report.score if gate_report is not None else None,
-        outputs=[str(p.relative_to(out_dir)) for p in written],
-        open_questions=[{"concern": q.concern, "question": q.question} for q in result.questions],
-        gaps=[k for k, v in gate_report.concerns.items() if v.status != "present"] if gate_report is not None else [],
-        usage=report.usage,
-        seconds=round(time.time() - report.started, 3),
-        reason=result.failure,
+    journal.record(Entry.of_draft(
+        result, path=report.path, sha256=report.sha256, engine=ENGINE, model=state.model,
+        prompt_versions=state.prompt_versions, written=written, out_dir=out_dir, usage=report.usage,
+        seconds=time.time() - report.started,
     ))
 
 

@@ -161,22 +161,9 @@ async def _one(
         paths = OutputPaths.beside(out_dir / f"{base}.spec.md")
         written = write_draft(result, paths.markdown)
         progress.usage.add(result.usage)
-        report = result.report
-        entry = Entry(
-            path=path,
-            sha256=fingerprint[0],
-            engine=engine,
-            model=model,
-            prompt_versions=versions,
-            status="accepted" if result.accepted else "rejected",
-            kind=result.kind,
-            score=report.score if report is not None else None,
-            outputs=[str(p.relative_to(out_dir)) for p in written],
-            open_questions=[{"concern": q.concern, "question": q.question} for q in result.questions],
-            gaps=[k for k, v in report.concerns.items() if v.status != "present"] if report is not None else [],
-            usage=result.usage,
-            seconds=round(time.monotonic() - started, 3),
-            reason=result.failure,
+        entry = Entry.of_draft(
+            result, path=path, sha256=fingerprint[0], engine=engine, model=model, prompt_versions=versions,
+            written=written, out_dir=out_dir, usage=result.usage, seconds=time.monotonic() - started,
         )
     except (TranslatorError, OSError) as exc:
         entry = _failed(path, engine, model, versions, str(exc), started)
