@@ -27,3 +27,13 @@ def test_scorer_agrees_with_the_labels() -> None:
     # lacks lineage and nobody said so. None is allowed.
     assert result.missed_gaps == []
     assert result.rate >= 0.95, "\n".join(result.disagreements)
+
+
+def test_concern_statuses_alone_are_what_the_full_score_reports() -> None:
+    from translator.rubric.document import parse_document
+    from translator.rubric.scoring import concern_statuses, score_document
+
+    for entry in yaml.safe_load((SPECS / "labels.yaml").read_text(encoding="utf-8")):
+        text = (SPECS / entry["file"]).read_text(encoding="utf-8")
+        rubric = load_rubric(entry["kind"])
+        assert concern_statuses(parse_document(text), rubric) == score_document(parse_document(text), rubric).concerns, entry["file"]

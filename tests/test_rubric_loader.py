@@ -118,3 +118,23 @@ def test_user_rubric_with_a_bad_pattern_is_reported_on_load(tmp_path: Path) -> N
     path = write(tmp_path, "version: 1\nkind: x\ntitle: X\ncriteria: []\ndetect:\n  terms: ['(unclosed']\n")
     with pytest.raises(RubricError, match=r"my\.yaml:6: detect\.terms: Value error, pattern '\(unclosed' is not a valid"):
         load_rubric(path)
+
+
+def test_lower_case_signal_regexes_match_what_the_case_free_ones_match() -> None:
+    """Signals are matched on lower-cased text without re.I for speed; on every line of the
+    eval sets, and on upper-case and escape traps, that must find what re.I finds."""
+    from translator.rubric.model import Signal
+
+    root = Path(__file__).resolve().parents[1] / "eval_sets"
+    lines = [line for path in sorted(root.rglob("*")) if path.suffix in (".md", ".txt") for line in path.read_text(encoding="utf-8").splitlines()]
+    lines += ["TBD", "FIXME: later", "Kafka topic PAYMENTS.TXN every 5 MIN", "IF THE FEED IS DOWN, FALL BACK", "A1 then 42", "\tX Y"]
+    assert len(lines) > 1000
+    for name, signal in load_vocabulary().signals.items():
+        fast = signal.lower_regex
+        assert fast is not None, name
+        for line in lines:
+            assert bool(signal.regex.search(line)) == bool(fast.search(line.lower())), (name, line)
+    # Escapes keep their meaning; those that lower-casing would change keep re.I.
+    assert Signal(label="x", patterns=[r"\S+\B"]).lower_regex.pattern == r"(?:\S+\B)"
+    assert Signal(label="x", patterns=[r"\x41"]).lower_regex is None
+    assert Signal(label="x", patterns=[r"(?-i:ID)\d"]).lower_regex is None

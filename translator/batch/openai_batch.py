@@ -41,16 +41,16 @@ from translator.drafting.api import (
     Draft,
     DraftOptions,
     OutputPaths,
-    empty_spec,
-    notes_front_matter,
     choose_kind,
+    empty_spec,
     failed_draft,
     finished_draft,
+    notes_front_matter,
     repairable,
     write_draft,
 )
 from translator.drafting.gate import run_gate
-from translator.drafting.offline import ask_for_gaps
+from translator.drafting.questions import gate_with_questions
 from translator.drafting.usage import Usage, cost_of
 from translator.errors import InputError, ModelServiceError, TranslatorError
 from translator.fileio import write_atomic
@@ -439,8 +439,9 @@ def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, 
         spec = spec_model(report.kind).model_validate(report.spec)
         gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
         if not gate.accepted:
-            spec = ask_for_gaps(spec)
-            gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+            spec, gate = gate_with_questions(
+                spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes), expected=gate.report.concerns
+            )
         result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=report.usage, rounds=report.round)
         result.failure = report.failure
     result.engine = ENGINE

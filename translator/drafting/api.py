@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from translator.drafting.gate import GateResult, run_gate
-from translator.drafting.offline import ask_for_gaps, draft_offline
+from translator.drafting.offline import file_notes
+from translator.drafting.questions import gate_with_questions
 from translator.drafting.usage import Usage
 from translator.errors import InputError, ModelServiceError
 from translator.fileio import write_atomic
 from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
 from translator.rubric import Verdict, detect_kind, load_vocabulary
 from translator.rubric.document import Document, parse_document
+from translator.rubric.loader import load_rubric
 from translator.rubric.report import DocumentReport, Finding
+from translator.rubric.scoring import concern_statuses
 from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
 
@@ -187,9 +190,18 @@ def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Cal
     doc = parse_document(notes.text)  # parsed once, for the kind and for the draft
     kind = choose_kind(kind, notes, doc)
     step(f"drafting the {kind} spec offline")
-    spec = draft_offline(notes.text, kind, title=notes.title, doc=doc)
+    spec, said = file_notes(notes.text, kind, title=notes.title, doc=doc)
     step("checking the draft against the rubric")
-    gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+    # The draft keeps the notes' text, so it settles what the notes settle: the notes' own
+    # statuses foretell which questions the draft needs, and one gate usually suffices.
+    spec, gate = gate_with_questions(
+        spec,
+        notes.text,
+        verdict=opts.verdict,
+        front_matter=notes_front_matter(notes),
+        said=said,
+        expected=concern_statuses(doc, load_rubric(kind)),
+    )
     return finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
 
 
@@ -263,9 +275,10 @@ async def _chain_rounds(
             break  # every remaining gap is already an open question: only the researcher can close it
     if spec is None or gate is None:
         return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
-    spec = ask_for_gaps(spec) if not gate.accepted else spec
     if not gate.accepted:
-        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+        spec, gate = gate_with_questions(
+            spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes), expected=gate.report.concerns
+        )
     result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
     result.prompt_versions = prompt_versions()
     result.failure = failure

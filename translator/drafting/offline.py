@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 
-from translator.drafting.render import render_markdown
-from translator.kinds import FailureMode, OpenQuestion, SpecBase, spec_model
+from translator.drafting.questions import Said, ask_for_gaps
+from translator.kinds import FailureMode, SpecBase, spec_model
 from translator.kinds.tradeoff_memo import MatrixRow
 from translator.rubric import load_vocabulary
 from translator.rubric.document import Block, Document, parse_document
 from translator.rubric.locate import SignalMatcher, concerns_named_by
-from translator.rubric.loader import load_rubric
 from translator.rubric.model import Vocabulary
-from translator.rubric.scoring import score_document
 
 _FAILURE_SPLIT = re.compile(r"\s*(?:->|→|=>|:|;|,\s*(?:then\s+)?|\s+then\s+)\s*", re.I)
 _HANDLING_START = re.compile(
@@ -33,15 +31,21 @@ _WORDS_IN_TITLE = 12
 
 
 def draft_offline(notes_text: str, kind: str, *, title: str | None = None, doc: Document | None = None) -> SpecBase:
-    """Draft a spec of ``kind`` from notes, deterministically (``doc``: the notes already parsed)."""
+    """Draft a spec of ``kind`` from notes, deterministically, with a question for each concern
+    the notes leave unsettled (``doc``: the notes already parsed)."""
+    spec, said = file_notes(notes_text, kind, title=title, doc=doc)
+    return ask_for_gaps(spec, said)
+
+
+def file_notes(notes_text: str, kind: str, *, title: str | None = None, doc: Document | None = None) -> tuple[SpecBase, Said]:
+    """The notes filed under the fields of a ``kind`` spec, without questions yet; and what the
+    notes say about each concern they leave unsettled, for the questions to quote."""
     vocabulary = load_vocabulary()
     model = spec_model(kind)
     doc = doc or parse_document(notes_text)
-    matcher = SignalMatcher(vocabulary)
+    matcher = SignalMatcher(vocabulary, doc)
     fields: dict[str, list[object]] = {concern: [] for concern in model.concern_order}
     evidence: list[str] = []
-    # What the notes say about a concern without settling it ("Cadence: not decided"), quoted
-    # back in the question that asks for it.
     unsettled: dict[str, list[str]] = {}
 
     title_text = title or _title(doc)
@@ -73,24 +77,7 @@ def draft_offline(notes_text: str, kind: str, *, title: str | None = None, doc: 
             **{concern: _items(concern, values) for concern, values in fields.items()},
         }
     )
-    return ask_for_gaps(spec, unsettled)
-
-
-def ask_for_gaps(spec: SpecBase, context: dict[str, list[str]] | None = None) -> SpecBase:
-    """Add one open question for each concern the rubric does not find present in the draft,
-    quoting what the notes said about it, if anything."""
-    vocabulary = load_vocabulary()
-    report = score_document(parse_document(render_markdown(spec)), load_rubric(spec.kind))
-    asked = {q.concern for q in spec.open_questions}
-    questions = list(spec.open_questions)
-    for concern in spec.concern_order:
-        if report.concerns[concern].status != "present" and concern not in asked:
-            question = vocabulary.concerns[concern].question
-            said = (context or {}).get(concern)
-            if said:
-                question = f"{question.rstrip('?')}? The notes say: \"{'; '.join(said)}\""
-            questions.append(OpenQuestion(concern=concern, question=question))
-    return spec.model_copy(update={"open_questions": questions})
+    return spec, unsettled
 
 
 def _states_something(block: Block, matcher: SignalMatcher) -> bool:

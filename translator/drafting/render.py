@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
+from translator import yamlio
 from translator.kinds import FailureMode, SpecBase
 from translator.kinds.tradeoff_memo import MatrixRow
 from translator.rubric import load_vocabulary
@@ -25,7 +24,7 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
     vocabulary = load_vocabulary()
     lines: list[str] = []
     meta = {"kind": spec.kind, **(front_matter or {})}
-    lines += ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(), "---", ""]
+    lines += ["---", yamlio.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(), "---", ""]
     lines += [f"# {_one_line(spec.title) or 'Untitled spec'}", ""]
     sections = [(concern, _concern_lines(getattr(spec, concern))) for concern in spec.concern_order]
     sections = [(concern, body) for concern, body in sections if body]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import yaml
@@ -21,6 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from translator import yamlio
 from translator.errors import InputError
 
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
@@ -88,6 +88,8 @@ class Document:
     sections: list[Section]
     suppressions: list[tuple[int, str, str]]  # (line, "disable"|"enable", rule)
     code_lines: int = 0
+    # What is worked out from the blocks once and shared by everyone who reads them (signal matches).
+    caches: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def word_count(self) -> int:
@@ -190,7 +192,7 @@ class _Builder:
 
     def _front_matter(self, token: Token) -> None:
         try:
-            data = yaml.safe_load(token.content) if token.content.strip() else {}
+            data = yamlio.safe_load(token.content) if token.content.strip() else {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 2})" if mark is not None else ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
 from translator.rubric.document import Block, Document, Section, normalise_phrase
 from translator.rubric.model import Vocabulary
 from translator.rubric.report import ConcernResult
@@ -49,14 +50,20 @@ class Resolution:
 
 
 class SignalMatcher:
-    """Signal look-ups on blocks, cached per (block, signal): every check shares one matcher."""
+    """Signal look-ups on blocks, cached per (block, signal): every check shares one matcher.
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    Whether a block matches a signal depends on its text alone, so with ``doc`` the cache lives
+    on that document and every matcher over it shares the answers (the drafter files the notes
+    with one matcher, then judges them with another).
+    """
+
+    def __init__(self, vocabulary: Vocabulary, doc: Document | None = None) -> None:
         self.vocabulary = vocabulary
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
-        self._cache: dict[tuple[int, str, bool], bool] = {}
-        self._text_cache: dict[tuple[int, bool], str] = {}
-        self._lower_cache: dict[tuple[int, bool], str] = {}
+        caches = doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {})) if doc is not None else ({}, {}, {})
+        self._cache: dict[tuple[int, str, bool], bool] = caches[0]
+        self._text_cache: dict[tuple[int, bool], str] = caches[1]
+        self._lower_cache: dict[tuple[int, bool], str] = caches[2]
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:

@@ -13,7 +13,7 @@ from translator.rubric.document import Document, normalise_phrase, parse_documen
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.locate import ConcernLocator, SignalMatcher
 from translator.rubric.model import Rubric, Severity
-from translator.rubric.report import DocumentReport, Finding
+from translator.rubric.report import ConcernResult, DocumentReport, Finding
 
 GENERAL = "general"
 DETECT_CHARS = 32_000
@@ -64,12 +64,18 @@ def detect_kind(doc: Document) -> str:
     """
     headings = [f" {section.heading} " for section in doc.sections if not section.is_title]
     kinds = [kind for kind in builtin_kinds() if kind != GENERAL]
-    scanner, owners = _term_scanner(tuple(kinds))
-    # One pass over the text finds which terms occur, for every kind at once.
+    scanner, terms = _term_scanner(tuple(kinds))
+    # One pass over the text finds where terms occur, for every kind at once.
     # The opening of a document says what kind it is; scanning past it changes nothing but
     # the cost on a huge file (headings are still read in full, above).
     text = "\n".join(b.text for b in doc.blocks)[:DETECT_CHARS].lower()
-    found = {owners[match.lastgroup] for match in scanner.finditer(text) if match.lastgroup}
+    found: set[tuple[str, int]] = set()
+    for match in scanner.finditer(text):
+        start = match.start()
+        # The term the scan matched here is the first, in its order, that matches here.
+        owner = next((owner for term, owner in terms if term.match(text, start)), None)
+        if owner is not None:
+            found.add(owner)
     best, best_score = GENERAL, 0.0
     for kind in kinds:
         detect = load_rubric(kind).detect
@@ -85,32 +91,44 @@ def detect_kind(doc: Document) -> str:
 
 
 @lru_cache(maxsize=8)
-def _term_scanner(kinds: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, tuple[str, int]]]:
-    """One regex with a named group per (kind, term). A term that another matches at the same
+def _term_scanner(kinds: tuple[str, ...]) -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], tuple[str, int]]]]:
+    """One regex that finds where any (kind, term) occurs, and each term on its own, in the
+    same order, to tell which one occurs there. (Named groups would tell directly, but make the
+    scan over ten times slower in CPython's engine.) A term that another matches at the same
     place first is not seen there; the terms are distinct words, so that costs nothing real."""
-    owners: dict[str, tuple[str, int]] = {}
-    bounded, free = [], []
+    bounded: list[tuple[str, tuple[str, int]]] = []
+    free: list[tuple[str, tuple[str, int]]] = []
     for kind in kinds:
         for number, term in enumerate(load_rubric(kind).detect.terms):
-            name = f"t{len(owners)}"
-            owners[name] = (kind, number)
             if term.startswith(r"\b"):
-                bounded.append(f"(?P<{name}>{term[2:]})")
+                bounded.append((term[2:], (kind, number)))
             else:
-                free.append(f"(?P<{name}>{term})")
-    parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + free
-    terms = [load_rubric(kind).detect.terms for kind in kinds]
+                free.append((term, (kind, number)))
     # Scanned over lower-cased text: re.I only if some term is not written in lower case.
-    lower_case = all(term == term.lower() for group in terms for term in group)
-    return re.compile("|".join(parts) or "(?!)", 0 if lower_case else re.I), owners
+    flags = 0 if all(term == term.lower() for term, _ in bounded + free) else re.I
+    parts = ([r"\b(?:" + "|".join(f"(?:{t})" for t, _ in bounded) + ")"] if bounded else []) + [f"(?:{t})" for t, _ in free]
+    terms = [(re.compile(rf"\b(?:{t})", flags), owner) for t, owner in bounded]
+    terms += [(re.compile(f"(?:{t})", flags), owner) for t, owner in free]
+    return re.compile("|".join(parts) or "(?!)", flags), terms
+
+
+def _context(doc: Document, rubric: Rubric) -> CheckContext:
+    vocabulary = load_vocabulary()
+    matcher = SignalMatcher(vocabulary, doc)
+    return CheckContext(
+        doc=doc, rubric=rubric, vocabulary=vocabulary, matcher=matcher, locator=ConcernLocator(doc, vocabulary, matcher)
+    )
+
+
+def concern_statuses(doc: Document, rubric: Rubric) -> dict[str, ConcernResult]:
+    """Where each of the rubric's concerns stands, exactly as :func:`score_document` reports it,
+    without running the other checks (the drafter asks this of every draft it writes)."""
+    ctx = _context(doc, rubric)
+    return {key: ctx.resolve(key).result for key in rubric.concerns}
 
 
 def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
-    vocabulary = load_vocabulary()
-    matcher = SignalMatcher(vocabulary)
-    ctx = CheckContext(
-        doc=doc, rubric=rubric, vocabulary=vocabulary, matcher=matcher, locator=ConcernLocator(doc, vocabulary, matcher)
-    )
+    ctx = _context(doc, rubric)
     findings: list[Finding] = []
     for criterion in rubric.criteria:
         findings.extend(CHECKS[criterion.check](ctx, criterion))

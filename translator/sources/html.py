@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import lru_cache
 
 from translator.errors import InputError
 from translator.sources.model import Notes
@@ -13,7 +14,9 @@ from translator.sources.text import LineBuffer
 _DROP = ("script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "title", "meta", "link", "base")
 
 
-def _converter_class():
+@lru_cache(maxsize=1)
+def _converter():  # markdownify is imported here, for HTML input only
+    """One converter for the process: the class and its options are built once."""
     from markdownify import MarkdownConverter
 
     class _Converter(MarkdownConverter):
@@ -30,7 +33,13 @@ def _converter_class():
                 return str(el.attrs.get("alt") or "")
             return super().convert_img(el, text, parent_tags)
 
-    return _Converter
+    return _Converter(
+        heading_style="ATX",
+        bullets="-",
+        escape_underscores=False,  # val_loss, learning_rate: keep them readable
+        escape_asterisks=False,
+        table_infer_header=True,
+    )
 
 
 def html_to_markdown(html: str, *, display: str) -> str:
@@ -41,13 +50,7 @@ def html_to_markdown(html: str, *, display: str) -> str:
         raise InputError("reading HTML needs beautifulsoup4 and markdownify (pip install beautifulsoup4 markdownify)", path=display) from None
 
     try:
-        converter = _converter_class()(
-            heading_style="ATX",
-            bullets="-",
-            escape_underscores=False,  # val_loss, learning_rate: keep them readable
-            escape_asterisks=False,
-            table_infer_header=True,
-        )
+        converter = _converter()
     except ImportError:  # pragma: no cover - depends on the installation
         raise InputError("reading HTML needs markdownify (pip install markdownify)", path=display) from None
 

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
+from translator import yamlio
 from translator.errors import InputError
 
 DEFAULT_MAX_BYTES = 5_000_000
@@ -227,7 +228,7 @@ def split_front_matter(
     consumed = text.count("\n", 0, end) + (0 if text[:end].endswith("\n") else 1)
 
     try:
-        data = yaml.safe_load(block)
+        data = yamlio.safe_load(block)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
