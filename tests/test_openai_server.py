@@ -288,6 +288,20 @@ def test_fault_injection_is_reproducible_per_seed():
     assert all(status == expected_status[fault] for fault, status in first)
 
 
+def test_latency_is_the_whole_answer_time_and_the_responder_runs_within_it():
+    def slow(body):
+        time.sleep(0.4)  # a responder that takes most of the latency
+        return Reply(content="ok")
+
+    with OpenAIServer(responder=slow, latency_s=0.5) as srv:
+        client = make_client(srv)
+        started = time.monotonic()
+        client.chat.completions.create(model=MODEL, messages=user("x"))
+        elapsed = time.monotonic() - started
+    # At least the latency, but far from latency + responder time (0.9 s): the two overlap.
+    assert 0.5 <= elapsed < 0.8
+
+
 def test_latency_is_applied_to_chat_requests():
     with OpenAIServer(responder=EchoResponder(), latency_s=0.2) as srv:
         client = make_client(srv)

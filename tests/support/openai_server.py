@@ -30,7 +30,9 @@ Deliberate behaviour worth knowing:
   ScriptedResponder's script is not consumed by a faulted request. "timeout" waits
   ``hang_s`` and then answers normally -- unless the client has hung up meanwhile, in which
   case nothing is answered and the responder is not called.
-* ``latency_s`` applies to chat completion requests (the "model" calls) only.
+* ``latency_s`` applies to chat completion requests (the "model" calls) only. It is the time
+  from a request's arrival to its answer: the responder runs within it, so a quick responder
+  adds nothing. A faulted request is answered after the same latency ("timeout" then hangs).
 * Faults and latency are not applied inside batches; batch lines go straight to the
   responder.
 * POST /v1/responses (and every other path not listed above) answers 404 the way the real
@@ -762,7 +764,10 @@ class OpenAIServer:
 
     def _wait(self, conn: socket.socket, seconds: float) -> bool:
         """Wait, interruptibly. False if the server stops or the client hangs up meanwhile."""
-        deadline = time.monotonic() + seconds
+        return self._wait_until(conn, time.monotonic() + seconds)
+
+    def _wait_until(self, conn: socket.socket, deadline: float) -> bool:
+        """Wait until ``deadline`` (time.monotonic), interruptibly; False as for :meth:`_wait`."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -892,10 +897,14 @@ class OpenAIServer:
     # -- chat completions ---------------------------------------------------------------------
 
     def _chat(self, conn: socket.socket, raw: bytes, entry: dict) -> _Response | None:
+        # The latency is the model's time to answer, from arrival to response. Producing the
+        # answer happens within it (as a real model's compute does), so the server's own work
+        # does not add to the configured latency while it stays shorter than it.
+        answer_at = time.monotonic() + self.latency_s
         fault = self._draw_fault()
         if fault is not None:
             self.requests._update(entry, fault=fault)
-        if self.latency_s > 0 and not self._wait(conn, self.latency_s):
+        if fault is not None and self.latency_s > 0 and not self._wait_until(conn, answer_at):
             return None
         if fault == "429":
             return _error_response(429, _rate_limit_error(self.retry_after), _retry_headers(self.retry_after))
@@ -905,18 +914,17 @@ class OpenAIServer:
             return None
 
         body, problem = _parse_json_body(raw)
+        if problem is None:
+            problem = _validate_chat(body)
         if problem is not None:
-            return problem
-        problem = _validate_chat(body)
-        if problem is not None:
-            return problem
+            return problem if self._wait_until(conn, answer_at) else None
 
         if fault == "malformed":
             full = json.dumps(build_chat_completion(body, Reply(content="This body is cut short."))).encode()
             return _Response(200, full[: len(full) // 2])
 
         reply = self._call_responder(body)
-        if reply.delay_s and not self._wait(conn, float(reply.delay_s)):
+        if not self._wait_until(conn, answer_at + float(reply.delay_s or 0)):
             return None
         return _reply_response(body, reply)
 

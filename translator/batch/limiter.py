@@ -34,6 +34,10 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self.waited = 0.0  # total seconds spent waiting, for the report
 
+    @property
+    def counts_tokens(self) -> bool:
+        return self.tpm is not None
+
     async def acquire(self, tokens: int) -> None:
         """Wait until a request of ``tokens`` fits within both limits, then count it."""
         if self.tpm is not None:

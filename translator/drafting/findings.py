@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from translator.kinds import SPEC_KINDS
+from translator.kinds.base import StructuredOutput
 
 
-class _Output(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MetricDelta(_Output):
+class MetricDelta(StructuredOutput):
     metric: str = Field(description="the metric, e.g. 'precision at recall 0.48'")
     baseline: str = Field(description="the baseline value as written, or '' if not stated")
     new: str = Field(description="the new value as written")
     dataset: str = Field(description="the dataset or slice it was measured on, or '' if not stated")
 
 
-class Findings(_Output):
+class Findings(StructuredOutput):
     decisions: list[str] = Field(description="decisions or recommendations the notes state, verbatim")
     claims: list[str] = Field(description="findings stated in the notes, one per item")
     metric_deltas: list[MetricDelta] = Field(description="every metric change, with values copied verbatim")
@@ -44,6 +41,6 @@ class Findings(_Output):
 Kind = Literal[tuple(SPEC_KINDS)]  # type: ignore[valid-type]
 
 
-class KindChoice(_Output):
+class KindChoice(StructuredOutput):
     kind: Kind = Field(description="the spec kind the findings call for")  # type: ignore[valid-type]
     reason: str = Field(description="one sentence on why")

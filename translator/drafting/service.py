@@ -30,17 +30,28 @@ from typing import Any, Protocol
 
 import httpx2
 import openai
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage
+from langchain_core.outputs import LLMResult
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
-from langchain_openai.chat_models.base import _convert_message_to_dict
+from langchain_openai.chat_models.base import (
+    OpenAIRefusalError,
+    _convert_message_to_dict,
+)
 from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
 
 from translator.drafting.cache import CallCache, cache_key
-from translator.drafting.tokens import estimate_tokens
 from translator.drafting.prompts import load_prompt
+from translator.drafting.tokens import estimate_tokens
 from translator.drafting.usage import Usage, cost_of
 from translator.errors import ModelServiceError
 
@@ -51,6 +62,9 @@ _INITIAL_BACKOFF, _MAX_BACKOFF = 0.5, 8.0
 
 class Throttle(Protocol):
     """What a batch limiter offers the session: wait before a call, slow down after a 429."""
+
+    @property
+    def counts_tokens(self) -> bool: ...  # whether acquire() needs a token estimate (a tokens-per-minute limit)
 
     async def acquire(self, tokens: int) -> None: ...
 
@@ -176,6 +190,7 @@ class ModelSession:
             use_responses_api=False,  # compatible servers do not serve /v1/responses
             http_async_client=self._http,
         )
+        self._structured: dict[tuple[type[BaseModel], str], Runnable[Any, Any]] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -189,14 +204,15 @@ class ModelSession:
         messages = prompt.format_messages(**variables)
         while True:
             method = self.method
-            key = cache_key(
-                model=self.settings.model,
-                base_url=self.settings.base_url,
-                messages=[(m.type, m.content) for m in messages],
-                schema=_schema_json(schema),
-                method=method,
-            )
+            key = None
             if self.cache is not None:
+                key = cache_key(
+                    model=self.settings.model,
+                    base_url=self.settings.base_url,
+                    messages=[(m.type, m.content) for m in messages],
+                    schema=_schema_json(schema),
+                    method=method,
+                )
                 hit = self.cache.get(key)
                 if hit is not None:
                     self._record(Usage(cached_calls=1))
@@ -208,15 +224,17 @@ class ModelSession:
                     self._methods.pop(0)  # fall back for the rest of the session
                     continue
                 raise _service_error(exc, self.settings, messages) from None
-            if self.cache is not None:
+            if self.cache is not None and key is not None:
                 self.cache.put(key, {"output": output.model_dump(mode="json"), "step": step})
             return output
 
     async def _call_with_retries(self, step: str, messages: list[BaseMessage], schema: type[BaseModel], method: str) -> BaseModel:
-        runnable = self.chat.with_structured_output(schema, method=method, include_raw=True)
+        runnable = self._structured_model(schema, method)
         if method == "json_mode":
             messages = [*messages, _json_instructions(schema)]
-        tokens = sum(estimate_tokens(str(m.content)) for m in messages)
+        # Counting tokens costs about a millisecond a call: only a tokens-per-minute limit needs it.
+        counts = self.throttle is not None and self.throttle.counts_tokens
+        tokens = sum(estimate_tokens(str(m.content)) for m in messages) if counts else 0
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
             wait=_wait,
@@ -224,12 +242,14 @@ class ModelSession:
             before_sleep=self._before_sleep,
             reraise=True,
         )
+        answer = _AnswerUsage()
         try:
             async for attempt in retrying:
                 with attempt:
                     if self.throttle is not None:
                         await self.throttle.acquire(tokens)
-                    result = await runnable.ainvoke(messages, config={"run_name": step})
+                    answer.seen = False
+                    parsed = await runnable.ainvoke(messages, config={"run_name": step, "callbacks": [answer]})
         except (openai.BadRequestError, openai.NotFoundError) as exc:
             if isinstance(exc, openai.BadRequestError) and _unsupported_format(exc):
                 raise
@@ -238,30 +258,37 @@ class ModelSession:
             raise _service_error(exc, self.settings, messages) from None
         except (openai.APIConnectionError, json.JSONDecodeError) as exc:
             raise _service_error(exc, self.settings, messages) from None
-        except (openai.LengthFinishReasonError, ValidationError, ValueError, TypeError) as exc:
-            self._account_failed(exc)
+        except (openai.LengthFinishReasonError, ValidationError, ValueError, TypeError, OpenAIRefusalError) as exc:
+            # The model answered (and is paid) even when its output does not parse.
+            if answer.seen:
+                self._add_usage(answer.input_tokens, answer.output_tokens)
+            else:
+                self._account_failed(exc)
+            if isinstance(exc, OpenAIRefusalError):
+                raise Refused(f"the model refused: {_one_line(str(exc))}") from None
             if isinstance(exc, openai.ContentFilterFinishReasonError):
                 raise Refused("the model's output was filtered (content_filter)") from None
             raise OutputInvalid(_describe_invalid(exc)) from None
-        self._account(result.get("raw"))
-        error = result.get("parsing_error")
-        parsed = result.get("parsed")
-        if error is not None:
-            if "refus" in type(error).__name__.lower():
-                raise Refused(f"the model refused: {_one_line(str(error))}")
-            raise OutputInvalid(_describe_invalid(error))
+        self._add_usage(answer.input_tokens, answer.output_tokens)
         if parsed is None:
             raise OutputInvalid("the model answered without the structured output (no tool call or empty output)")
         return parsed
+
+    def _structured_model(self, schema: type[BaseModel], method: str) -> Runnable[Any, Any]:
+        """ChatOpenAI bound to ``schema``, built once per schema and method: building it
+        converts the schema each time, which a batch would pay on every call. Usage comes from
+        a callback (_AnswerUsage), not include_raw=True, whose extra runnables cost more CPU
+        per call than the rest of LangChain's structured-output path."""
+        key = (schema, method)
+        runnable = self._structured.get(key)
+        if runnable is None:
+            runnable = self._structured[key] = self.chat.with_structured_output(schema, method=method)
+        return runnable
 
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, openai.RateLimitError) and self.throttle is not None:
             self.throttle.penalize(_wait(state))
-
-    def _account(self, raw: Any) -> None:
-        meta = getattr(raw, "usage_metadata", None) or {}
-        self._add_usage(int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0)))
 
     def _account_failed(self, exc: BaseException) -> None:
         """A failed call is still paid for; read its usage where the error carries it."""
@@ -286,6 +313,27 @@ class ModelSession:
         ledger = _TASK_LEDGER.get()
         if ledger is not None:
             ledger.add(usage)
+
+
+class _AnswerUsage(BaseCallbackHandler):
+    """The token usage LangChain reports when the model answers (on_llm_end): it is known, and
+    paid, even when the structured output then fails to parse."""
+
+    run_inline = True  # a few additions: no thread hop
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.seen = True
+        self.input_tokens = self.output_tokens = 0
+        for generations in response.generations:
+            for generation in generations:
+                meta = getattr(getattr(generation, "message", None), "usage_metadata", None) or {}
+                self.input_tokens += int(meta.get("input_tokens", 0))
+                self.output_tokens += int(meta.get("output_tokens", 0))
 
 
 def _json_instructions(schema: type[BaseModel]) -> BaseMessage:

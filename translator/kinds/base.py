@@ -11,26 +11,46 @@ settle goes into ``open_questions``, never into a concern field as if it were kn
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from functools import cache
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Output(BaseModel):
+class StructuredOutput(BaseModel):
+    """A model that a model call fills through structured output.
+
+    Its JSON schema is built once per class and argument set. LangChain and the openai SDK ask
+    for it on every request (and the SDK edits the dict it gets in place), and pydantic builds
+    it anew each time: that alone cost more client CPU per call than sending the request.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return json.loads(_schema_text(cls, args, tuple(sorted(kwargs.items()))))
 
-class FailureMode(_Output):
+
+@cache
+def _schema_text(model: type[StructuredOutput], args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> str:
+    return json.dumps(BaseModel.model_json_schema.__func__(model, *args, **dict(kwargs)))  # type: ignore[attr-defined]
+
+
+
+
+class FailureMode(StructuredOutput):
     condition: str = Field(description="what goes wrong, e.g. 'session_duration is 0' or 'the payments stream lags over 5 min'")
     handling: str = Field(description="what the system does then, e.g. 'return null and log an error'")
 
 
-class OpenQuestion(_Output):
+class OpenQuestion(StructuredOutput):
     concern: str = Field(description="the concern key the question is about, e.g. 'lineage'")
     question: str = Field(description="one question for the researcher, answerable in a sentence")
 
 
-class SpecBase(_Output):
+class SpecBase(StructuredOutput):
     """The spec an ML engineer builds from. Kind models add their own concern fields."""
 
     kind: ClassVar[str] = "general"

@@ -6,10 +6,10 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from translator.kinds.base import SpecBase, _Output
+from translator.kinds.base import SpecBase, StructuredOutput
 
 
-class MatrixRow(_Output):
+class MatrixRow(StructuredOutput):
     option: str = Field(description="the option, e.g. 'GBDT (current)'")
     accuracy: str = Field(description="accuracy gain, e.g. 'AUC 0.81' or 'not measured'")
     latency: str = Field(description="p95 latency impact, e.g. '12 ms' or 'not measured'")
