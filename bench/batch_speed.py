@@ -182,6 +182,9 @@ def worker(config: dict) -> None:
         import translator.drafting.chain  # noqa: F401
         from translator.drafting import service
 
+        if config.get("direct_sdk"):
+            _patch_direct_sdk()  # before the counting wrapper below, which must wrap it
+
         # Count model calls per report (the journal's per-report usage is a delta of the shared
         # session's ledger, so under concurrency it also counts other workers' calls). One
         # wrapper per report and one per call: microseconds against tens of milliseconds.
@@ -233,6 +236,37 @@ def worker(config: dict) -> None:
     }), flush=True)
 
 
+def _patch_direct_sdk() -> None:
+    """Experiment (--experiment direct-sdk), not the product: each model call goes through the
+    openai SDK directly, with the request body and parser the Batch API mode uses
+    (structured_request's response_format, parse_structured_response), instead of LangChain's
+    ChatOpenAI.with_structured_output. The chain, gate, limiter, journal and outputs are the
+    same; retries and the fallback methods are left out. It measures what LangChain's layer costs
+    a batch, for the decision the README describes."""
+    from functools import cache
+
+    from langchain_openai.chat_models.base import _convert_message_to_dict
+    from openai.lib._parsing._completions import type_to_response_format_param
+
+    from translator.drafting import service
+
+    response_format = cache(type_to_response_format_param)
+
+    async def call(self, step, messages, schema, method):  # type: ignore[no-untyped-def]
+        if self.throttle is not None:
+            await self.throttle.acquire(0)
+        raw = await self.chat.root_async_client.with_raw_response.chat.completions.create(
+            model=self.settings.model, messages=[_convert_message_to_dict(m) for m in messages],
+            response_format=response_format(schema),
+        )
+        body = raw.http_response.json()
+        usage = body.get("usage") or {}
+        self._add_usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        return service.parse_structured_response(body, schema)
+
+    service.ModelSession._call_with_retries = call  # type: ignore[method-assign]
+
+
 def run_worker(config: dict) -> dict:
     """Run a batch in a child process; add its total wall time and its own peak RSS (os.wait4)."""
     out = Path(config["out"])
@@ -258,7 +292,7 @@ def run_worker(config: dict) -> dict:
 # (a) latency
 
 
-def bench_latency(reports: int, runs: int, concurrency: int, latency_ms: int) -> dict:
+def bench_latency(reports: int, runs: int, concurrency: int, latency_ms: int, direct_sdk: bool = False) -> dict:
     corpus = build_corpus(reports)
     rounds = math.ceil(reports / concurrency)
     samples = []
@@ -266,7 +300,8 @@ def bench_latency(reports: int, runs: int, concurrency: int, latency_ms: int) ->
         log = OUT / f"latency-{reports}-run{n}.requests.jsonl"
         with Server(latency_ms, log) as server:
             result = run_worker({"engine": "openai", "base_url": server.base_url, "corpus": str(corpus),
-                                 "out": str(OUT / f"latency-{reports}"), "concurrency": concurrency})
+                                 "out": str(OUT / f"latency-{reports}"), "concurrency": concurrency,
+                                 "direct_sdk": direct_sdk})
             time.sleep(0.2)  # the server logs each request before answering it; nothing is in flight now
             requests = server.chat_requests()
         calls = len(requests)
@@ -451,6 +486,9 @@ def report(results: dict) -> str:
     out = []
     env = results["environment"]
     out.append(f"# Batch benchmarks ({'quick' if results['quick'] else 'full'} run)\n")
+    if results.get("experiment") == "direct-sdk":
+        out.append("**Experiment, not the product:** each model call made through the openai SDK directly "
+                   "(bench/batch_speed.py `_patch_direct_sdk`), not LangChain's with_structured_output.\n")
     out.append(f"{env['machine']}; Python {env['python']}; {env['cpus']} CPUs; load average at start "
                f"{env['load_start']}, at end {env['load_end']}; {env['other_load']}; sources {env['sources']}\n")
     lat = results.get("latency")
@@ -567,13 +605,16 @@ def main() -> int:
     parser.add_argument("--reports", type=int, help="reports for (a) and (c) (default 500; quick 96)")
     parser.add_argument("--runs", type=int, help="runs of (a) and of each (c) setting (default 3; quick 1)")
     parser.add_argument("--memory-reports", type=int, help="reports for (b) (default 5000; quick 500)")
+    parser.add_argument("--experiment", choices=["direct-sdk"],
+                        help="(a) only, with each model call made through the openai SDK directly instead of "
+                             "LangChain (an experiment, not the product); written to batch_speed-direct-sdk.md")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
         return 0
 
-    only = set(args.only.split(","))
+    only = set(args.only.split(",")) if not args.experiment else {"latency"}
     if "cookbook" in only:
         only.add("latency")  # the cookbook replays (a)'s calls and is compared with (a)'s wall time
     concurrency, latency_ms = 16, 200
@@ -595,9 +636,10 @@ def main() -> int:
     results["environment"]["sources"] = source_fingerprint()
     if "latency" in only:
         section = OtherLoad()
-        results["latency"] = bench_latency(reports, runs, concurrency, latency_ms)
+        results["latency"] = bench_latency(reports, runs, concurrency, latency_ms, direct_sdk=bool(args.experiment))
         results["latency"]["other_load"] = section.summary()
-        results["latency_profile"] = profile_latency(64 if not args.quick else 32, concurrency, latency_ms)
+        if not args.experiment:
+            results["latency_profile"] = profile_latency(64 if not args.quick else 32, concurrency, latency_ms)
     if "cookbook" in only:
         section = OtherLoad()
         results["cookbook"] = bench_cookbook(results["latency"], cookbook_runs, concurrency, latency_ms)
@@ -609,8 +651,10 @@ def main() -> int:
     results["environment"]["load_end"] = load_average()
     results["environment"]["other_load"] = meter.summary()
     text = report(results)
-    (OUT / "batch_speed.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (OUT / "batch_speed.md").write_text(text + "\n")
+    name = "batch_speed" + (f"-{args.experiment}" if args.experiment else "")
+    results["experiment"] = args.experiment
+    (OUT / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (OUT / f"{name}.md").write_text(text + "\n")
     print(text)
     return 0
 
