@@ -138,3 +138,7 @@ def test_lower_case_signal_regexes_match_what_the_case_free_ones_match() -> None
     assert Signal(label="x", patterns=[r"\S+\B"]).lower_regex.pattern == r"(?:\S+\B)"
     assert Signal(label="x", patterns=[r"\x41"]).lower_regex is None
     assert Signal(label="x", patterns=[r"(?-i:ID)\d"]).lower_regex is None
+    # Flags, named groups and ranges with a mixed-case end would change meaning: they keep re.I.
+    for pattern in (r"(?s-i:ID)\d", r"(?P<n>ab)(?P=n)", r"[A-z]", r"[Z-a]"):
+        assert Signal(label="x", patterns=[pattern]).lower_regex is None, pattern
+    assert Signal(label="x", patterns=[r"[A-Z]\d"]).lower_regex.pattern == r"(?:[a-z]\d)"

@@ -31,8 +31,11 @@ Deliberate behaviour worth knowing:
   ``hang_s`` and then answers normally -- unless the client has hung up meanwhile, in which
   case nothing is answered and the responder is not called.
 * ``latency_s`` applies to chat completion requests (the "model" calls) only. It is the time
-  from a request's arrival to its answer: the responder runs within it, so a quick responder
-  adds nothing. A faulted request is answered after the same latency ("timeout" then hangs).
+  from a request's arrival to its answer: the responder runs when the request arrives, within
+  the latency, so a quick responder adds nothing. A client that hangs up during the latency
+  gets no answer, but the responder has already run (a ScriptedResponder's reply is used up).
+  A faulted request waits the same latency; "timeout" then hangs, and answers (after any
+  ``Reply.delay_s``) only if the client is still there.
 * Faults and latency are not applied inside batches; batch lines go straight to the
   responder.
 * POST /v1/responses (and every other path not listed above) answers 404 the way the real
@@ -133,7 +136,7 @@ class Reply:
     headers: extra response headers (e.g. {"retry-after": "1"}); they override the defaults.
     raw_body: bytes sent verbatim as the body (Content-Type application/json unless overridden
         in ``headers``), for malformed-body tests.
-    delay_s: seconds to wait before answering.
+    delay_s: extra seconds before answering, on top of the server's latency.
     """
 
     content: str | None = None
@@ -910,8 +913,10 @@ class OpenAIServer:
             return _error_response(429, _rate_limit_error(self.retry_after), _retry_headers(self.retry_after))
         if fault == "500":
             return _error_response(500, _server_error())
-        if fault == "timeout" and not self._wait(conn, self.hang_s):
-            return None
+        if fault == "timeout":
+            if not self._wait(conn, self.hang_s):
+                return None
+            answer_at = time.monotonic()  # the hang took the place of the latency
 
         body, problem = _parse_json_body(raw)
         if problem is None:

@@ -25,7 +25,7 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
     lines: list[str] = []
     meta = {"kind": spec.kind, **(front_matter or {})}
     lines += ["---", yamlio.safe_dump(meta, sort_keys=False, allow_unicode=True).strip(), "---", ""]
-    lines += [f"# {_one_line(spec.title) or 'Untitled spec'}", ""]
+    lines += [f"# {_inline(spec.title) or 'Untitled spec'}", ""]
     sections = [(concern, _concern_lines(getattr(spec, concern))) for concern in spec.concern_order]
     sections = [(concern, body) for concern, body in sections if body]
     # Evidence follows the recommendation (the decision first, then why); without a
@@ -40,7 +40,7 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
         for item in spec.open_questions:
             # The concern goes after the question, not before it as a lead-in: a lead-in
             # would name the concern, and a question must never pass for its content.
-            title = vocabulary.concerns[item.concern].title if item.concern in vocabulary.concerns else item.concern
+            title = vocabulary.concerns[item.concern].title if item.concern in vocabulary.concerns else _inline(item.concern)
             lines.append(f"- {_as_question(item.question)} ({title.lower()})")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -50,18 +50,18 @@ def _concern_lines(value: object) -> list[str]:
     if not isinstance(value, list) or not value:
         return []
     if isinstance(value[0], FailureMode):
-        return [_failure_line(item) for item in value if _one_line(item.condition)]
+        return [_failure_line(item) for item in value if _inline(item.condition)]
     if isinstance(value[0], MatrixRow):
         return _matrix(value)
-    texts = [_one_line(str(item)) for item in value if _one_line(str(item))]
+    texts = [_inline(str(item)) for item in value if _inline(str(item))]
     if len(texts) == 1:
         return [texts[0]]
     return _bullets(texts)
 
 
 def _failure_line(item: FailureMode) -> str:
-    condition = _one_line(item.condition).rstrip(".")
-    handling = _one_line(item.handling).rstrip(".")
+    condition = _inline(item.condition).rstrip(".")
+    handling = _inline(item.handling).rstrip(".")
     if not handling:
         return f"- {condition}."
     if not re.match(r"(?i)(if|when|whenever|on|in case)\b", condition):
@@ -81,18 +81,32 @@ def _matrix(rows: list[MatrixRow]) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    value = _one_line(text)
+    value = _inline(text)
     return "" if _UNKNOWN.match(value) else value.replace("|", "\\|")
 
 
 def _bullets(items: list[str]) -> list[str]:
-    return [f"- {_one_line(item)}" for item in items if _one_line(item)]
+    return [f"- {_inline(item)}" for item in items if _inline(item)]
 
 
 def _as_question(text: str) -> str:
-    text = _one_line(text)
+    text = _inline(text)
     return text if text.endswith("?") else text.rstrip(".") + "?"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+# Model output is data, never Markdown structure: a value that opens with a block marker would
+# start a heading, quote, list or fence of its own ("# Lineage" inside a question would end the
+# open-questions section), and raw HTML could carry a ``<!-- translator: disable=... -->`` that
+# silences the gate. Such openings are backslash-escaped and "<" before a tag becomes "&lt;";
+# the text the rubric reads is unchanged.
+_BLOCK_OPENING = re.compile(r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|`{3,}|~{3,}|\||([-*_])(?:\s*\1){2,}\s*$)")
+_ORDERED_OPENING = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+_HTML_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _inline(text: object) -> str:
+    """One line of model-written text, safe to place in the rendered spec as plain text."""
+    line = " ".join(str(text).split())
+    line = _HTML_OPENING.sub("&lt;", line)
+    line = _ORDERED_OPENING.sub(r"\1\\\2", line)
+    return _BLOCK_OPENING.sub(lambda match: "\\" + match.group(0), line)

@@ -48,18 +48,30 @@ class Signal(_Strict):
     def lower_regex(self) -> re.Pattern[str] | None:
         """The same matches on lower-cased text, without re.I (two to four times faster in
         CPython's engine). Letters are lower-cased, escapes kept (\\S stays \\S); a pattern whose
-        meaning lower-casing could change (a \\x or \\N escape, a scoped case flag) keeps re.I."""
+        meaning lower-casing could change (a \\x or \\N escape, inline flags, named groups, a range
+        such as [A-z]) keeps re.I."""
         lowered = [_lower_case_pattern(p) for p in self.patterns]
         if all(p is not None for p in lowered):
             return combine([p for p in lowered if p is not None], re.M)
         return None
 
 
+# Any "(?" but a plain group or a look-around: flags ((?s-i:...), (?L)) and named groups, whose
+# names and references must keep their case.
+_GROUP_EXTENSION = re.compile(r"(?<!\\)\(\?(?![:=!]|<[=!])")
+# A range with an upper-case end: [A-Z] lowers to [a-z], but [A-z] or [Z-a] would change.
+_CASED_RANGE = re.compile(r"(?<!\\)(\S)-(\S)(?=[^\[]*\])")
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def _lower_case_pattern(pattern: str) -> str | None:
     """``pattern`` for lower-cased text: what re.I matches in any case, on text in lower case.
     None when that is not a plain rewrite."""
-    if "(?-" in pattern:
-        return None  # a scoped case-sensitive part: leave it to re.I
+    if _GROUP_EXTENSION.search(pattern) or any(
+        (low + high) != (low + high).lower() and not (low in _UPPER and high in _UPPER)
+        for low, high in _CASED_RANGE.findall(pattern)
+    ):
+        return None
     out: list[str] = []
     escaped = False
     for char in pattern:
