@@ -591,13 +591,6 @@ def report(results: dict) -> str:
     return "\n".join(out)
 
 
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller corpora and fewer runs")
@@ -626,11 +619,12 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.quick and only >= {"latency", "memory", "cookbook"}:
         print("full run: about 15 minutes on 2 cores, most of it the 5,000-report openai batch of (b)", file=sys.stderr)
+    sys.path.insert(0, str(BENCH))
+    from draft_speed import OtherLoad, load_average, source_fingerprint
+
     results: dict = {"quick": args.quick, "environment": {
         "machine": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
         "load_start": load_average()}}
-    sys.path.insert(0, str(BENCH))
-    from draft_speed import OtherLoad, source_fingerprint
 
     meter = OtherLoad()
     results["environment"]["sources"] = source_fingerprint()
