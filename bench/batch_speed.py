@@ -111,8 +111,16 @@ def build_corpus(count: int) -> Path:
 
 class Server:
     def __init__(self, latency_ms: int, log: Path | None) -> None:
-        command = [sys.executable, str(SERVER), "--port", "0", "--latency-ms", str(latency_ms),
-                   "--responder", "tests.support.responders:chain_model"]
+        command = [
+            sys.executable,
+            str(SERVER),
+            "--port",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+            "--responder",
+            "tests.support.responders:chain_model",
+        ]
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.unlink(missing_ok=True)
@@ -210,8 +218,11 @@ def worker(config: dict) -> None:
         service.ModelSession._call_with_retries = counted_call  # type: ignore[method-assign]
     imported = time.perf_counter() - started
     draft = DraftOptions(
-        engine=config["engine"], base_url=config.get("base_url"), api_key=API_KEY if config["engine"] == "openai" else None,
-        model=MODEL, cache=False,
+        engine=config["engine"],
+        base_url=config.get("base_url"),
+        api_key=API_KEY if config["engine"] == "openai" else None,
+        model=MODEL,
+        cache=False,
     )
     options = BatchOptions(out_dir=Path(config["out"]), draft=draft, concurrency=config["concurrency"], resume=False)
     profile = None
@@ -228,12 +239,23 @@ def worker(config: dict) -> None:
         profile.dump_stats(config["profile"])
     p = result.progress
     order = [item for item in expand_inputs([config["corpus"]], SUPPORTED_SUFFIXES) if isinstance(item, str)]
-    print(json.dumps({
-        "wall_s": wall, "import_s": imported, "done": p.done, "accepted": p.accepted, "rejected": p.rejected,
-        "failed": p.failed, "skipped": p.skipped, "ledger_calls": p.usage.calls,
-        "calls_by_report": [calls_by_path.get(path, 0) for path in order] if calls_by_path else [],
-        "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "import_s": imported,
+                "done": p.done,
+                "accepted": p.accepted,
+                "rejected": p.rejected,
+                "failed": p.failed,
+                "skipped": p.skipped,
+                "ledger_calls": p.usage.calls,
+                "calls_by_report": [calls_by_path.get(path, 0) for path in order] if calls_by_path else [],
+                "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        ),
+        flush=True,
+    )
 
 
 def _patch_direct_sdk() -> None:
@@ -256,7 +278,8 @@ def _patch_direct_sdk() -> None:
         if self.throttle is not None:
             await self.throttle.acquire(0)
         raw = await self.chat.root_async_client.with_raw_response.chat.completions.create(
-            model=self.settings.model, messages=[_convert_message_to_dict(m) for m in messages],
+            model=self.settings.model,
+            messages=[_convert_message_to_dict(m) for m in messages],
             response_format=response_format(schema),
         )
         body = raw.http_response.json()
@@ -273,8 +296,14 @@ def run_worker(config: dict) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(config)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -299,9 +328,16 @@ def bench_latency(reports: int, runs: int, concurrency: int, latency_ms: int, di
     for n in range(runs):
         log = OUT / f"latency-{reports}-run{n}.requests.jsonl"
         with Server(latency_ms, log) as server:
-            result = run_worker({"engine": "openai", "base_url": server.base_url, "corpus": str(corpus),
-                                 "out": str(OUT / f"latency-{reports}"), "concurrency": concurrency,
-                                 "direct_sdk": direct_sdk})
+            result = run_worker(
+                {
+                    "engine": "openai",
+                    "base_url": server.base_url,
+                    "corpus": str(corpus),
+                    "out": str(OUT / f"latency-{reports}"),
+                    "concurrency": concurrency,
+                    "direct_sdk": direct_sdk,
+                }
+            )
             time.sleep(0.2)  # the server logs each request before answering it; nothing is in flight now
             requests = server.chat_requests()
         calls = len(requests)
@@ -312,14 +348,25 @@ def bench_latency(reports: int, runs: int, concurrency: int, latency_ms: int, di
         distribution: dict[int, int] = {}
         for c in result["calls_by_report"]:
             distribution[c] = distribution.get(c, 0) + 1
-        samples.append({
-            **result, "server_calls": calls, "calls_per_report": per_report, "ideal_s": ideal,
-            "ratio": result["wall_s"] / ideal, "schedule_ideal_s": schedule,
-            "server_median_s": statistics.median(durations) if durations else float("nan"),
-            "peak_in_flight": peak_in_flight(requests), "log": str(log), "calls_distribution": distribution,
-        })
-        print(f"  (a) run {n + 1}/{runs}: {result['wall_s']:.1f} s for {calls} calls "
-              f"({per_report:.2f}/report), ideal {ideal:.1f} s, ratio {result['wall_s'] / ideal:.2f}", file=sys.stderr)
+        samples.append(
+            {
+                **result,
+                "server_calls": calls,
+                "calls_per_report": per_report,
+                "ideal_s": ideal,
+                "ratio": result["wall_s"] / ideal,
+                "schedule_ideal_s": schedule,
+                "server_median_s": statistics.median(durations) if durations else float("nan"),
+                "peak_in_flight": peak_in_flight(requests),
+                "log": str(log),
+                "calls_distribution": distribution,
+            }
+        )
+        print(
+            f"  (a) run {n + 1}/{runs}: {result['wall_s']:.1f} s for {calls} calls "
+            f"({per_report:.2f}/report), ideal {ideal:.1f} s, ratio {result['wall_s'] / ideal:.2f}",
+            file=sys.stderr,
+        )
     return {"reports": reports, "concurrency": concurrency, "latency_ms": latency_ms, "rounds": rounds, "runs": samples}
 
 
@@ -331,15 +378,28 @@ def profile_latency(reports: int, concurrency: int, latency_ms: int) -> dict:
     corpus = build_corpus(reports)
     stats_path = OUT / f"latency-{reports}.prof"
     with Server(latency_ms, None) as server:
-        result = run_worker({"engine": "openai", "base_url": server.base_url, "corpus": str(corpus),
-                             "out": str(OUT / f"latency-{reports}-profiled"), "concurrency": concurrency,
-                             "profile": str(stats_path)})
+        result = run_worker(
+            {
+                "engine": "openai",
+                "base_url": server.base_url,
+                "corpus": str(corpus),
+                "out": str(OUT / f"latency-{reports}-profiled"),
+                "concurrency": concurrency,
+                "profile": str(stats_path),
+            }
+        )
     profile = str(stats_path)  # pstats.Stats reads a dump file as well as a Profile
     print(f"  (a) profiled batch of {reports}: {result['wall_s']:.1f} s", file=sys.stderr)
     calls = sum(result["calls_by_report"])
-    return {"reports": reports, "wall_s": result["wall_s"], "calls": calls, "stats": str(stats_path),
-            "groups": own_time_by_group(profile, calls), "own": top_functions(profile, calls, "tottime"),
-            "selected": selected_functions(profile, calls)}
+    return {
+        "reports": reports,
+        "wall_s": result["wall_s"],
+        "calls": calls,
+        "stats": str(stats_path),
+        "groups": own_time_by_group(profile, calls),
+        "own": top_functions(profile, calls, "tottime"),
+        "selected": selected_functions(profile, calls),
+    }
 
 
 def list_schedule(calls_by_report: list[int], workers: int, latency: float) -> float:
@@ -360,15 +420,30 @@ def bench_memory(reports: int, concurrency: int) -> dict:
     results = {}
     for engine in ("offline", "openai"):
         if engine == "offline":
-            result = run_worker({"engine": "offline", "corpus": str(corpus), "out": str(OUT / f"memory-{reports}-offline"),
-                                 "concurrency": concurrency})
+            result = run_worker(
+                {
+                    "engine": "offline",
+                    "corpus": str(corpus),
+                    "out": str(OUT / f"memory-{reports}-offline"),
+                    "concurrency": concurrency,
+                }
+            )
         else:
             with Server(0, None) as server:
-                result = run_worker({"engine": "openai", "base_url": server.base_url, "corpus": str(corpus),
-                                     "out": str(OUT / f"memory-{reports}-openai"), "concurrency": concurrency})
+                result = run_worker(
+                    {
+                        "engine": "openai",
+                        "base_url": server.base_url,
+                        "corpus": str(corpus),
+                        "out": str(OUT / f"memory-{reports}-openai"),
+                        "concurrency": concurrency,
+                    }
+                )
         result.pop("calls_by_report", None)
-        print(f"  (b) {engine}: {result['maxrss_mb']:.0f} MB peak, {result['wall_s']:.0f} s for {reports} reports",
-              file=sys.stderr)
+        print(
+            f"  (b) {engine}: {result['maxrss_mb']:.0f} MB peak, {result['wall_s']:.0f} s for {reports} reports",
+            file=sys.stderr,
+        )
         results[engine] = result
     return {"reports": reports, "concurrency": concurrency, "engines": results}
 
@@ -380,18 +455,26 @@ def bench_memory(reports: int, concurrency: int) -> dict:
 # Edits that let the cookbook script run here; each must match the stored original exactly once.
 COOKBOOK_PATCHES = [
     # The endpoint regexes accept only https:// URLs; the test server is plain HTTP on loopback.
-    ('match = re.search("^https://[^/]+/v\\\\d+/(.+)$", request_url)',
-     'match = re.search("^https?://[^/]+/v\\\\d+/(.+)$", request_url)  # bench patch: http:// too'),
+    (
+        'match = re.search("^https://[^/]+/v\\\\d+/(.+)$", request_url)',
+        'match = re.search("^https?://[^/]+/v\\\\d+/(.+)$", request_url)  # bench patch: http:// too',
+    ),
     # tiktoken downloads its encodings from the internet, which this machine cannot reach.
-    ("    encoding = tiktoken.get_encoding(token_encoding_name)\n",
-     ("    class encoding:  # bench patch: no tiktoken download offline; about four characters a token\n"
-      "        @staticmethod\n"
-      "        def encode(text):\n"
-      "            return range(len(text) // 4)\n")),
+    (
+        "    encoding = tiktoken.get_encoding(token_encoding_name)\n",
+        (
+            "    class encoding:  # bench patch: no tiktoken download offline; about four characters a token\n"
+            "        @staticmethod\n"
+            "        def encode(text):\n"
+            "            return range(len(text) // 4)\n"
+        ),
+    ),
     # The script has no concurrency option; aiohttp's default connector allows 100 connections.
     # BENCH_CONNECTOR_LIMIT caps it for the matched-concurrency run (unset: aiohttp's default).
-    ("async with aiohttp.ClientSession() as session:",
-     "async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=int(os.environ.get('BENCH_CONNECTOR_LIMIT', '100')))) as session:"),
+    (
+        "async with aiohttp.ClientSession() as session:",
+        "async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=int(os.environ.get('BENCH_CONNECTOR_LIMIT', '100')))) as session:",
+    ),
 ]
 
 
@@ -423,9 +506,24 @@ def run_cookbook(script: Path, jsonl: Path, base_url: str, rpm: int, limit: int 
     env.pop("BENCH_CONNECTOR_LIMIT", None)
     if limit is not None:
         env["BENCH_CONNECTOR_LIMIT"] = str(limit)
-    command = [str(COOKBOOK_PYTHON), str(script), "--requests_filepath", str(jsonl), "--save_filepath", str(results),
-               "--request_url", f"{base_url}/chat/completions", "--max_requests_per_minute", str(rpm),
-               "--max_tokens_per_minute", "1000000000", "--max_attempts", "5", "--logging_level", "30"]
+    command = [
+        str(COOKBOOK_PYTHON),
+        str(script),
+        "--requests_filepath",
+        str(jsonl),
+        "--save_filepath",
+        str(results),
+        "--request_url",
+        f"{base_url}/chat/completions",
+        "--max_requests_per_minute",
+        str(rpm),
+        "--max_tokens_per_minute",
+        "1000000000",
+        "--max_attempts",
+        "5",
+        "--logging_level",
+        "30",
+    ]
     t0 = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
@@ -450,8 +548,10 @@ def bench_cookbook(latency: dict, runs: int, concurrency: int, latency_ms: int) 
     jsonl = OUT / "cookbook" / "requests.jsonl"
     calls = cookbook_jsonl(Path(first["log"]), jsonl)
     rpm_matched = int(concurrency / (latency_ms / 1000) * 60)
-    settings = [(f"as published, --max_requests_per_minute {rpm_matched}", rpm_matched, None),
-                (f"connector capped at {concurrency} connections", 10_000_000, concurrency)]
+    settings = [
+        (f"as published, --max_requests_per_minute {rpm_matched}", rpm_matched, None),
+        (f"connector capped at {concurrency} connections", 10_000_000, concurrency),
+    ]
     ours = statistics.median(r["wall_s"] for r in latency["runs"])
     ours_peak = max(r["peak_in_flight"] for r in latency["runs"])
     rows = []
@@ -466,11 +566,22 @@ def bench_cookbook(latency: dict, runs: int, concurrency: int, latency_ms: int) 
             result["server_calls"] = len(requests)
             result["peak_in_flight"] = peak_in_flight(requests)
             samples.append(result)
-            print(f"  (c) {label} run {n + 1}/{runs}: {result['wall_s']:.1f} s, {result['succeeded']} ok, "
-                  f"peak {result['peak_in_flight']} in flight", file=sys.stderr)
+            print(
+                f"  (c) {label} run {n + 1}/{runs}: {result['wall_s']:.1f} s, {result['succeeded']} ok, "
+                f"peak {result['peak_in_flight']} in flight",
+                file=sys.stderr,
+            )
         wall = statistics.median(s["wall_s"] for s in samples)
-        rows.append({"label": label, "rpm": rpm, "connector_limit": limit, "wall_s": wall, "runs": samples,
-                     "ratio_ours_to_cookbook": ours / wall})
+        rows.append(
+            {
+                "label": label,
+                "rpm": rpm,
+                "connector_limit": limit,
+                "wall_s": wall,
+                "runs": samples,
+                "ratio_ours_to_cookbook": ours / wall,
+            }
+        )
     return {"calls": calls, "ours_wall_s": ours, "ours_peak_in_flight": ours_peak, "settings": rows}
 
 
@@ -487,10 +598,14 @@ def report(results: dict) -> str:
     env = results["environment"]
     out.append(f"# Batch benchmarks ({'quick' if results['quick'] else 'full'} run)\n")
     if results.get("experiment") == "direct-sdk":
-        out.append("**Experiment, not the product:** each model call made through the openai SDK directly "
-                   "(bench/batch_speed.py `_patch_direct_sdk`), not LangChain's with_structured_output.\n")
-    out.append(f"{env['machine']}; Python {env['python']}; {env['cpus']} CPUs; load average at start "
-               f"{env['load_start']}, at end {env['load_end']}; {env['other_load']}; sources {env['sources']}\n")
+        out.append(
+            "**Experiment, not the product:** each model call made through the openai SDK directly "
+            "(bench/batch_speed.py `_patch_direct_sdk`), not LangChain's with_structured_output.\n"
+        )
+    out.append(
+        f"{env['machine']}; Python {env['python']}; {env['cpus']} CPUs; load average at start "
+        f"{env['load_start']}, at end {env['load_end']}; {env['other_load']}; sources {env['sources']}\n"
+    )
     lat = results.get("latency")
     if lat:
         runs = lat["runs"]
@@ -499,56 +614,84 @@ def report(results: dict) -> str:
         ideal = lat["rounds"] * per_report * lat["latency_ms"] / 1000
         ratio = wall / ideal
         schedule = statistics.median(r["schedule_ideal_s"] for r in runs)
-        out.append(f"## (a) {lat['reports']} reports, concurrency {lat['concurrency']}, latency {lat['latency_ms']} ms, "
-                   f"openai engine, cache off (median of {len(runs)} runs)\n")
+        out.append(
+            f"## (a) {lat['reports']} reports, concurrency {lat['concurrency']}, latency {lat['latency_ms']} ms, "
+            f"openai engine, cache off (median of {len(runs)} runs)\n"
+        )
         out.append(f"During (a): {lat['other_load']}.\n")
         out.append("| measure | value |")
         out.append("|---|---|")
-        out.append(f"| wall time of run_batch (median; runs: {', '.join(fmt_s(r['wall_s']) for r in runs)}) | {fmt_s(wall)} |")
+        out.append(
+            f"| wall time of run_batch (median; runs: {', '.join(fmt_s(r['wall_s']) for r in runs)}) | {fmt_s(wall)} |"
+        )
         out.append(f"| model calls (server log) | {', '.join(str(r['server_calls']) for r in runs)} |")
         out.append(f"| calls per report (server log / reports) | {per_report:.3f} |")
-        out.append(f"| calls counted in the batch process (check) | {', '.join(str(sum(r['calls_by_report'])) for r in runs)} |")
-        out.append(f"| calls in the batch's own usage ledger (summary.json; sum of per-report deltas of the shared session) | "
-                   f"{', '.join(str(r['ledger_calls']) for r in runs)} |")
+        out.append(
+            f"| calls counted in the batch process (check) | {', '.join(str(sum(r['calls_by_report'])) for r in runs)} |"
+        )
+        out.append(
+            f"| calls in the batch's own usage ledger (summary.json; sum of per-report deltas of the shared session) | "
+            f"{', '.join(str(r['ledger_calls']) for r in runs)} |"
+        )
         dist = runs[0]["calls_distribution"]
-        out.append("| calls per report, distribution (run 1, counted in the batch process) | " + ", ".join(f"{v} reports x {k}" for k, v in sorted(dist.items())) + " |")
+        out.append(
+            "| calls per report, distribution (run 1, counted in the batch process) | "
+            + ", ".join(f"{v} reports x {k}" for k, v in sorted(dist.items()))
+            + " |"
+        )
         out.append(f"| rounds = ceil({lat['reports']}/{lat['concurrency']}) | {lat['rounds']} |")
         out.append(f"| ideal = rounds x calls/report x latency | {fmt_s(ideal)} |")
-        out.append(f"| **ratio wall / ideal** (target <= {TARGET_RATIO}) | **{ratio:.2f}** ({'met' if ratio <= TARGET_RATIO else 'NOT met'}) |")
+        out.append(
+            f"| **ratio wall / ideal** (target <= {TARGET_RATIO}) | **{ratio:.2f}** ({'met' if ratio <= TARGET_RATIO else 'NOT met'}) |"
+        )
         served = statistics.median(r["server_median_s"] for r in runs)
-        out.append(f"| for reference: zero-overhead schedule of the measured per-report calls | {fmt_s(schedule)} (ratio {wall / schedule:.2f}) |")
+        out.append(
+            f"| for reference: zero-overhead schedule of the measured per-report calls | {fmt_s(schedule)} (ratio {wall / schedule:.2f}) |"
+        )
         out.append(f"| server time per request, median (latency + answering; from its log) | {served * 1000:.0f} ms |")
-        out.append(f"| for reference: ideal with that measured server time instead of {lat['latency_ms']} ms | "
-                   f"{fmt_s(ideal * served / (lat['latency_ms'] / 1000))} (ratio {wall / (ideal * served / (lat['latency_ms'] / 1000)):.2f}) |")
+        out.append(
+            f"| for reference: ideal with that measured server time instead of {lat['latency_ms']} ms | "
+            f"{fmt_s(ideal * served / (lat['latency_ms'] / 1000))} (ratio {wall / (ideal * served / (lat['latency_ms'] / 1000)):.2f}) |"
+        )
         out.append(f"| peak requests in flight (server log) | {max(r['peak_in_flight'] for r in runs)} |")
-        out.append(f"| outcomes (run 1) | {runs[0]['accepted']} accepted, {runs[0]['rejected']} rejected, {runs[0]['failed']} failed |")
-        out.append(f"| process wall incl. start-up and imports (median) | {fmt_s(statistics.median(r['process_s'] for r in runs))} |")
+        out.append(
+            f"| outcomes (run 1) | {runs[0]['accepted']} accepted, {runs[0]['rejected']} rejected, {runs[0]['failed']} failed |"
+        )
+        out.append(
+            f"| process wall incl. start-up and imports (median) | {fmt_s(statistics.median(r['process_s'] for r in runs))} |"
+        )
         out.append("")
         prof = results.get("latency_profile")
         if prof:
             total = sum(r["ms"] for r in prof["groups"])
             idle = sum(r["ms"] for r in prof["groups"] if "epoll" in r["group"])
             stats = Path(prof["stats"]).relative_to(ROOT)
-            out.append(f"Where the batch process's time goes: cProfile over one more batch of {prof['reports']} reports, same "
-                       f"setting ({fmt_s(prof['wall_s'])} under the profiler, {prof['calls']} model calls; {stats}). "
-                       f"Own time per model call summed by package: {total:.1f} ms profiled, of which {idle:.1f} ms idle in "
-                       f"epoll and {total - idle:.1f} ms busy (profiling inflates it; "
-                       f"at {results['latency']['concurrency']} calls in flight and {results['latency']['latency_ms']} ms "
-                       f"latency a single process has {results['latency']['latency_ms'] / results['latency']['concurrency']:.1f} ms "
-                       f"of CPU per call to spare):\n")
+            out.append(
+                f"Where the batch process's time goes: cProfile over one more batch of {prof['reports']} reports, same "
+                f"setting ({fmt_s(prof['wall_s'])} under the profiler, {prof['calls']} model calls; {stats}). "
+                f"Own time per model call summed by package: {total:.1f} ms profiled, of which {idle:.1f} ms idle in "
+                f"epoll and {total - idle:.1f} ms busy (profiling inflates it; "
+                f"at {results['latency']['concurrency']} calls in flight and {results['latency']['latency_ms']} ms "
+                f"latency a single process has {results['latency']['latency_ms'] / results['latency']['concurrency']:.1f} ms "
+                f"of CPU per call to spare):\n"
+            )
             out.append("| where (own time, by package) | ms per model call | share |")
             out.append("|---|---|---|")
             for r in prof["groups"][:12]:
                 out.append(f"| {r['group']} | {r['ms']:.1f} | {r['share'] * 100:.0f} % |")
             rest = prof["groups"][12:]
-            out.append(f"| {len(rest)} more | {sum(r['ms'] for r in rest):.1f} | {sum(r['share'] for r in rest) * 100:.0f} % |")
+            out.append(
+                f"| {len(rest)} more | {sum(r['ms'] for r in rest):.1f} | {sum(r['share'] for r in rest) * 100:.0f} % |"
+            )
             out.append("")
             out.append("| top 10 functions by own time | calls | own ms per model call |")
             out.append("|---|---|---|")
             for r in prof["own"]:
                 out.append(f"| `{r['function']}` | {r['calls']} | {r['own_ms']:.2f} |")
             out.append("")
-            out.append("| selected functions (plain functions: exact cumulative time) | calls per model call | cumulative ms per model call |")
+            out.append(
+                "| selected functions (plain functions: exact cumulative time) | calls per model call | cumulative ms per model call |"
+            )
             out.append("|---|---|---|")
             for r in prof["selected"]:
                 out.append(f"| `{r['function']}` | {r['calls_per_draft']:.2f} | {r['cum_ms']:.1f} |")
@@ -561,9 +704,11 @@ def report(results: dict) -> str:
         out.append("|---|---|---|---|---|---|")
         for engine, r in mem["engines"].items():
             where = "" if engine == "offline" else " (test server, latency 0)"
-            out.append(f"| {engine}{where} | {r['maxrss_mb']:.0f} MB | {'met' if r['maxrss_mb'] < TARGET_MB else 'NOT met'} | "
-                       f"{fmt_s(r['wall_s'])} | {r['done'] / r['wall_s']:.1f} | "
-                       f"{r['accepted']} accepted, {r['rejected']} rejected, {r['failed']} failed |")
+            out.append(
+                f"| {engine}{where} | {r['maxrss_mb']:.0f} MB | {'met' if r['maxrss_mb'] < TARGET_MB else 'NOT met'} | "
+                f"{fmt_s(r['wall_s'])} | {r['done'] / r['wall_s']:.1f} | "
+                f"{r['accepted']} accepted, {r['rejected']} rejected, {r['failed']} failed |"
+            )
         out.append("")
     cook = results.get("cookbook")
     if cook:
@@ -571,22 +716,31 @@ def report(results: dict) -> str:
         if "skipped" in cook:
             out.append(f"Skipped: {cook['skipped']}\n")
         else:
-            out.append(f"The same {cook['calls']} chat requests (every request body our batch sent in run 1 of (a), "
-                       f"replayed verbatim from the server log), same server, latency {results['latency']['latency_ms']} ms. "
-                       f"During (c): {cook['other_load']}.\n")
+            out.append(
+                f"The same {cook['calls']} chat requests (every request body our batch sent in run 1 of (a), "
+                f"replayed verbatim from the server log), same server, latency {results['latency']['latency_ms']} ms. "
+                f"During (c): {cook['other_load']}.\n"
+            )
             out.append("| runner | limits | wall time (median) | peak in flight | our wall / theirs |")
             out.append("|---|---|---|---|---|")
-            out.append(f"| translator batch (from (a)) | concurrency {results['latency']['concurrency']}, no rpm limit | "
-                       f"{fmt_s(cook['ours_wall_s'])} | {cook['ours_peak_in_flight']} | 1.00 |")
+            out.append(
+                f"| translator batch (from (a)) | concurrency {results['latency']['concurrency']}, no rpm limit | "
+                f"{fmt_s(cook['ours_wall_s'])} | {cook['ours_peak_in_flight']} | 1.00 |"
+            )
             for row in cook["settings"]:
                 walls = ", ".join(fmt_s(s["wall_s"]) for s in row["runs"])
                 fails = sum(s["failed"] for s in row["runs"])
-                limit = (f", connector limit {row['connector_limit']}" if row["connector_limit"]
-                         else ", aiohttp default 100 connections")
+                limit = (
+                    f", connector limit {row['connector_limit']}"
+                    if row["connector_limit"]
+                    else ", aiohttp default 100 connections"
+                )
                 failed = f"; {fails} failed" if fails else ""
-                out.append(f"| cookbook, {row['label']} | rpm {row['rpm']:,}{limit} | "
-                           f"{fmt_s(row['wall_s'])} ({walls}){failed} | "
-                           f"{max(s['peak_in_flight'] for s in row['runs'])} | {row['ratio_ours_to_cookbook']:.2f} |")
+                out.append(
+                    f"| cookbook, {row['label']} | rpm {row['rpm']:,}{limit} | "
+                    f"{fmt_s(row['wall_s'])} ({walls}){failed} | "
+                    f"{max(s['peak_in_flight'] for s in row['runs'])} | {row['ratio_ours_to_cookbook']:.2f} |"
+                )
             out.append("")
     return "\n".join(out)
 
@@ -598,9 +752,12 @@ def main() -> int:
     parser.add_argument("--reports", type=int, help="reports for (a) and (c) (default 500; quick 96)")
     parser.add_argument("--runs", type=int, help="runs of (a) and of each (c) setting (default 3; quick 1)")
     parser.add_argument("--memory-reports", type=int, help="reports for (b) (default 5000; quick 500)")
-    parser.add_argument("--experiment", choices=["direct-sdk"],
-                        help="(a) only, with each model call made through the openai SDK directly instead of "
-                             "LangChain (an experiment, not the product); written to batch_speed-direct-sdk.md")
+    parser.add_argument(
+        "--experiment",
+        choices=["direct-sdk"],
+        help="(a) only, with each model call made through the openai SDK directly instead of "
+        "LangChain (an experiment, not the product); written to batch_speed-direct-sdk.md",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -622,9 +779,15 @@ def main() -> int:
     sys.path.insert(0, str(BENCH))
     from draft_speed import OtherLoad, load_average, source_fingerprint
 
-    results: dict = {"quick": args.quick, "environment": {
-        "machine": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-        "load_start": load_average()}}
+    results: dict = {
+        "quick": args.quick,
+        "environment": {
+            "machine": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_start": load_average(),
+        },
+    }
 
     meter = OtherLoad()
     results["environment"]["sources"] = source_fingerprint()

@@ -86,7 +86,7 @@ def top_functions(profile: cProfile.Profile | str, per: int, key: str, limit: in
     """The top ``limit`` functions by ``key`` ("cumulative" or "tottime"), in ms per draft."""
     stats = pstats.Stats(profile)
     rows = []
-    for (filename, line, name), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, line, name), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
         where = f"{filename}:{line}({name})" if filename != "~" else name
         if key == "cumulative" and any(p in where for p in PLUMBING):
             continue
@@ -110,9 +110,15 @@ def own_time_by_group(profile: cProfile.Profile | str, per: int) -> list[dict]:
 
 def package_of(filename: str, name: str) -> str:
     if filename == "~":  # a C function or method: name it by what it belongs to
-        for marker, group in (("_ssl.", "ssl (C)"), ("select.", "waiting on sockets (epoll; idle, not CPU)"), ("socket", "socket I/O (C)"),
-                              ("re.Pattern", "regular expressions (C)"), ("_json", "json (C)"), ("pydantic_core", "pydantic-core (C)"),
-                              ("_thread.lock", "thread locks (C)")):
+        for marker, group in (
+            ("_ssl.", "ssl (C)"),
+            ("select.", "waiting on sockets (epoll; idle, not CPU)"),
+            ("socket", "socket I/O (C)"),
+            ("re.Pattern", "regular expressions (C)"),
+            ("_json", "json (C)"),
+            ("pydantic_core", "pydantic-core (C)"),
+            ("_thread.lock", "thread locks (C)"),
+        ):
             if marker in name:
                 return group
         return "other built-ins (C)"
@@ -149,8 +155,15 @@ def selected_functions(profile: cProfile.Profile | str, per: int) -> list[dict]:
     for (filename, line, name), (_, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
         for suffix, wanted in SELECTED:
             if name == wanted and filename.endswith(suffix):
-                rows.append({"function": short(f"{filename}:{line}({name})"), "calls": nc, "calls_per_draft": nc / per,
-                             "own_ms": tt * 1000 / per, "cum_ms": ct * 1000 / per})
+                rows.append(
+                    {
+                        "function": short(f"{filename}:{line}({name})"),
+                        "calls": nc,
+                        "calls_per_draft": nc / per,
+                        "own_ms": tt * 1000 / per,
+                        "cum_ms": ct * 1000 / per,
+                    }
+                )
     rows.sort(key=lambda r: r["cum_ms"], reverse=True)
     return rows
 
@@ -176,8 +189,9 @@ def bench_overhead(runs: int, warmup: int, profile_runs: int) -> dict:
     responder = TimedResponder(ChainModel())
     samples = []
     with OpenAIServer(responder=responder, latency_s=0.0) as server:
-        options = DraftOptions(engine="openai", base_url=server.base_url, api_key="bench-key", model="gpt-4o-mini",
-                               cache=False)
+        options = DraftOptions(
+            engine="openai", base_url=server.base_url, api_key="bench-key", model="gpt-4o-mini", cache=False
+        )
 
         def one() -> dict:
             responder.reset()
@@ -241,7 +255,11 @@ def client_construction() -> dict:
     import subprocess
 
     out = {}
-    for label, drop in (("as given", ()), ("no file", ("SSL_CERT_FILE",)), ("neither", ("SSL_CERT_FILE", "SSL_CERT_DIR"))):
+    for label, drop in (
+        ("as given", ()),
+        ("no file", ("SSL_CERT_FILE",)),
+        ("neither", ("SSL_CERT_FILE", "SSL_CERT_DIR")),
+    ):
         env = {k: v for k, v in os.environ.items() if k not in drop}
         done = subprocess.run([sys.executable, "-c", CLIENT_PROBE], env=env, capture_output=True, text=True, check=True)
         out[label] = float(done.stdout.strip())
@@ -285,8 +303,11 @@ def bench_offline(passes: int, trials: int) -> dict:
     profile.disable()
     profile.dump_stats(str(OUT / "draft_offline.prof"))
     return {
-        "notes": len(files), "passes": passes, "trials": trials,
-        "from_files": from_files, "in_memory": in_memory,
+        "notes": len(files),
+        "passes": passes,
+        "trials": trials,
+        "from_files": from_files,
+        "in_memory": in_memory,
         "profile_cumulative": top_functions(profile, len(files), "cumulative"),
         "profile_own": top_functions(profile, len(files), "tottime"),
         "profile_groups": own_time_by_group(profile, len(files)),
@@ -307,8 +328,11 @@ def profile_table(rows: list[dict], title: str) -> list[str]:
 
 
 def selected_table(rows: list[dict]) -> list[str]:
-    out = ["Selected functions (plain functions: their cumulative time is exact)\n",
-           "| function | calls per draft | cumulative ms/draft |", "|---|---|---|"]
+    out = [
+        "Selected functions (plain functions: their cumulative time is exact)\n",
+        "| function | calls per draft | cumulative ms/draft |",
+        "|---|---|---|",
+    ]
     for r in rows:
         out.append(f"| `{r['function']}` | {r['calls_per_draft']:.2f} | {r['cum_ms']:.1f} |")
     out.append("")
@@ -322,7 +346,9 @@ def group_table(rows: list[dict], title: str, limit: int = 12) -> list[str]:
         out.append(f"| {r['group']} | {r['ms']:.1f} | {r['share'] * 100:.0f} % |")
     rest = rows[limit:]
     if rest:
-        out.append(f"| {len(rest)} more | {sum(r['ms'] for r in rest):.1f} | {sum(r['share'] for r in rest) * 100:.0f} % |")
+        out.append(
+            f"| {len(rest)} more | {sum(r['ms'] for r in rest):.1f} | {sum(r['share'] for r in rest) * 100:.0f} % |"
+        )
     out.append(f"| total profiled | {total:.1f} | 100 % |")
     out.append("")
     return out
@@ -330,9 +356,13 @@ def group_table(rows: list[dict], title: str, limit: int = 12) -> list[str]:
 
 def report(results: dict) -> str:
     env = results["environment"]
-    out = [f"# Drafting benchmarks ({'quick' if results['quick'] else 'full'} run)\n",
-           (f"{env['machine']}; Python {env['python']}; {env['cpus']} CPUs; load average at start {env['load_start']}, "
-            f"at end {env['load_end']}; {env['other_load']}; sources {env['sources']}\n")]
+    out = [
+        f"# Drafting benchmarks ({'quick' if results['quick'] else 'full'} run)\n",
+        (
+            f"{env['machine']}; Python {env['python']}; {env['cpus']} CPUs; load average at start {env['load_start']}, "
+            f"at end {env['load_end']}; {env['other_load']}; sources {env['sources']}\n"
+        ),
+    ]
     a = results.get("overhead")
     if a:
         s = a["samples"]
@@ -345,54 +375,85 @@ def report(results: dict) -> str:
         accepted = sum(x["accepted"] for x in s)
         warm = ", ".join(f"{w['wall_ms']:.0f} ms" for w in a["warmup"])
         med = statistics.median(over)
-        out.append(f"## (a) Overhead of `draft` beyond model time ({a['runs']} drafts of "
-                   f"examples/notes/fraud-velocity.md, openai engine, in-process test server at latency 0, "
-                   f"ChainModel, cache off)\n")
+        out.append(
+            f"## (a) Overhead of `draft` beyond model time ({a['runs']} drafts of "
+            f"examples/notes/fraud-velocity.md, openai engine, in-process test server at latency 0, "
+            f"ChainModel, cache off)\n"
+        )
         out.append("| per draft | median | p10 | p90 | mean |")
         out.append("|---|---|---|---|---|")
-        for label, values in (("wall time of draft()", wall), ("responder time (producing the answers)", resp),
-                              ("server handling time (whole HTTP requests, incl. responder)", server),
-                              ("**overhead = wall - responder**", over),
-                              ("client-side only = wall - server handling", client)):
-            out.append(f"| {label} | {statistics.median(values):.1f} ms | {percentile(values, 0.1):.1f} ms | "
-                       f"{percentile(values, 0.9):.1f} ms | {statistics.fmean(values):.1f} ms |")
+        for label, values in (
+            ("wall time of draft()", wall),
+            ("responder time (producing the answers)", resp),
+            ("server handling time (whole HTTP requests, incl. responder)", server),
+            ("**overhead = wall - responder**", over),
+            ("client-side only = wall - server handling", client),
+        ):
+            out.append(
+                f"| {label} | {statistics.median(values):.1f} ms | {percentile(values, 0.1):.1f} ms | "
+                f"{percentile(values, 0.9):.1f} ms | {statistics.fmean(values):.1f} ms |"
+            )
         out.append("")
-        out.append(f"Model calls per draft: {', '.join(map(str, calls))}; accepted {accepted}/{len(s)}. "
-                   f"Warm-up drafts (not counted): {warm}.\n")
-        out.append(f"**Target: overhead <= {TARGET_OVERHEAD_MS:.0f} ms per draft: "
-                   f"{'met' if med <= TARGET_OVERHEAD_MS else 'NOT met'}** (median {med:.1f} ms).\n")
+        out.append(
+            f"Model calls per draft: {', '.join(map(str, calls))}; accepted {accepted}/{len(s)}. "
+            f"Warm-up drafts (not counted): {warm}.\n"
+        )
+        out.append(
+            f"**Target: overhead <= {TARGET_OVERHEAD_MS:.0f} ms per draft: "
+            f"{'met' if med <= TARGET_OVERHEAD_MS else 'NOT met'}** (median {med:.1f} ms).\n"
+        )
         client = a["client"]
-        out.append(f"Part of it depends on the environment: each draft() without a session builds a new HTTP client "
-                   f"(`openai.DefaultAsyncHttpxClient`, in ModelSession), and httpx loads a CA file for every client. "
-                   f"Building one took {client['as given']:.1f} ms here (SSL_CERT_FILE={client['SSL_CERT_FILE'] or 'unset'}, "
-                   f"SSL_CERT_DIR={client['SSL_CERT_DIR'] or 'unset'}), {client['no file']:.1f} ms without SSL_CERT_FILE, "
-                   f"{client['neither']:.1f} ms without either (OpenSSL's default CA file); median of 12 in a fresh "
-                   f"process, unprofiled.\n")
-        out.extend(group_table(a["profile_groups"],
-                               f"Where the time of a draft goes: cProfile over {a['profile_runs']} more drafts (the "
-                               "draft's own thread, so the in-process server's work is not in it; profiling inflates "
-                               "times). Own time summed by package"))
-        out.extend(profile_table(a["profile_cumulative"],
-                                 "Top 10 by cumulative time (event-loop plumbing left out; cProfile under-counts the "
-                                 "cumulative time of coroutines, which it sees return at every await)"))
+        out.append(
+            f"Part of it depends on the environment: each draft() without a session builds a new HTTP client "
+            f"(`openai.DefaultAsyncHttpxClient`, in ModelSession), and httpx loads a CA file for every client. "
+            f"Building one took {client['as given']:.1f} ms here (SSL_CERT_FILE={client['SSL_CERT_FILE'] or 'unset'}, "
+            f"SSL_CERT_DIR={client['SSL_CERT_DIR'] or 'unset'}), {client['no file']:.1f} ms without SSL_CERT_FILE, "
+            f"{client['neither']:.1f} ms without either (OpenSSL's default CA file); median of 12 in a fresh "
+            f"process, unprofiled.\n"
+        )
+        out.extend(
+            group_table(
+                a["profile_groups"],
+                f"Where the time of a draft goes: cProfile over {a['profile_runs']} more drafts (the "
+                "draft's own thread, so the in-process server's work is not in it; profiling inflates "
+                "times). Own time summed by package",
+            )
+        )
+        out.extend(
+            profile_table(
+                a["profile_cumulative"],
+                "Top 10 by cumulative time (event-loop plumbing left out; cProfile under-counts the "
+                "cumulative time of coroutines, which it sees return at every await)",
+            )
+        )
         out.extend(profile_table(a["profile_own"], "Top 10 by own time (tottime)"))
         out.extend(selected_table(a["profile_selected"]))
     b = results.get("offline")
     if b:
         files, memory = b["from_files"], b["in_memory"]
         med = statistics.median(files)
-        out.append(f"## (b) Offline engine throughput ({b['notes']} eval notes x {b['passes']} passes per trial, "
-                   f"{b['trials']} trials, one process)\n")
+        out.append(
+            f"## (b) Offline engine throughput ({b['notes']} eval notes x {b['passes']} passes per trial, "
+            f"{b['trials']} trials, one process)\n"
+        )
         out.append("| input | median notes/s | trials | ms per note (median) |")
         out.append("|---|---|---|---|")
-        out.append(f"| **draft(path)**, reads the file each time, as the CLI does | **{med:.1f}** | "
-                   f"{', '.join(f'{x:.1f}' for x in files)} | {1000 / med:.1f} |")
-        out.append(f"| draft(Notes) already in memory | {statistics.median(memory):.1f} | "
-                   f"{', '.join(f'{x:.1f}' for x in memory)} | {1000 / statistics.median(memory):.1f} |")
+        out.append(
+            f"| **draft(path)**, reads the file each time, as the CLI does | **{med:.1f}** | "
+            f"{', '.join(f'{x:.1f}' for x in files)} | {1000 / med:.1f} |"
+        )
+        out.append(
+            f"| draft(Notes) already in memory | {statistics.median(memory):.1f} | "
+            f"{', '.join(f'{x:.1f}' for x in memory)} | {1000 / statistics.median(memory):.1f} |"
+        )
         out.append("")
-        out.append(f"**Target: >= {TARGET_NOTES_PER_S:.0f} notes/s: {'met' if med >= TARGET_NOTES_PER_S else 'NOT met'}** "
-                   f"(median {med:.1f} notes/s).\n")
-        out.extend(group_table(b["profile_groups"], f"cProfile over one more pass ({b['notes']} drafts): own time by package"))
+        out.append(
+            f"**Target: >= {TARGET_NOTES_PER_S:.0f} notes/s: {'met' if med >= TARGET_NOTES_PER_S else 'NOT met'}** "
+            f"(median {med:.1f} notes/s).\n"
+        )
+        out.extend(
+            group_table(b["profile_groups"], f"cProfile over one more pass ({b['notes']} drafts): own time by package")
+        )
         out.extend(profile_table(b["profile_cumulative"], "Top 10 by cumulative time (event-loop plumbing left out)"))
         out.extend(profile_table(b["profile_own"], "Top 10 by own time (tottime)"))
         out.extend(selected_table(b["profile_selected"]))
@@ -425,8 +486,10 @@ class OtherLoad:
     def summary(self) -> str:
         wall = time.monotonic() - self.wall
         other = max(0.0, (self._busy() - self.busy) - (self._own() - self.own))
-        return (f"other processes used {other:.1f} CPU-seconds during the {wall:.0f} s run "
-                f"({other / wall:.2f} cores on average; {os.cpu_count()} cores)")
+        return (
+            f"other processes used {other:.1f} CPU-seconds during the {wall:.0f} s run "
+            f"({other / wall:.2f} cores on average; {os.cpu_count()} cores)"
+        )
 
 
 def source_fingerprint() -> str:
@@ -458,9 +521,16 @@ def main() -> int:
         os.environ.pop(name, None)
     OUT.mkdir(parents=True, exist_ok=True)
     runs, warmup, profile_runs, passes, trials = (50, 3, 20, 20, 5) if not args.quick else (10, 2, 5, 5, 2)
-    results: dict = {"quick": args.quick, "environment": {
-        "machine": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-        "load_start": load_average(), "sources": source_fingerprint()}}
+    results: dict = {
+        "quick": args.quick,
+        "environment": {
+            "machine": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_start": load_average(),
+            "sources": source_fingerprint(),
+        },
+    }
     meter = OtherLoad()
     if "overhead" in only:
         results["overhead"] = bench_overhead(runs, warmup, profile_runs)

@@ -58,11 +58,15 @@ async def measure(base_url: str) -> dict[str, list[float]]:
         "httpx POST of the same body (no SDK)": lambda: session._http.post(
             f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {API_KEY}"}
         ),
-        "openai SDK `chat.completions.create` (response_format as a dict)": lambda: client.chat.completions.create(**body),
+        "openai SDK `chat.completions.create` (response_format as a dict)": lambda: client.chat.completions.create(
+            **body
+        ),
         "openai SDK `chat.completions.parse` (the pydantic class)": lambda: client.chat.completions.parse(
             model=MODEL, messages=body["messages"], response_format=Findings
         ),
-        "LangChain `with_structured_output(..., method='json_schema')`, built once": lambda: structured.ainvoke(messages),
+        "LangChain `with_structured_output(..., method='json_schema')`, built once": lambda: structured.ainvoke(
+            messages
+        ),
         "the same with `include_raw=True`": lambda: with_raw.ainvoke(messages),
         "`ModelSession.structured` (what the chain calls; cached runnable, usage callback, retries)": lambda: (
             session.structured("extract", prompt, {"notes": notes.text}, Findings)

@@ -100,7 +100,7 @@ class Spec:
         starts = [i for i, level in rest if level <= top]
         first = starts[0] if starts else len(lines)
         self.preamble = lines[:first]
-        self.sections = [lines[a:b] for a, b in zip(starts, starts[1:] + [len(lines)])]
+        self.sections = [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=False)]
 
 
 def _headings(lines: list[str]) -> list[tuple[int, int]]:
@@ -192,7 +192,7 @@ def make_4k_variant(spec: Spec, index: int, low: int = 3900, high: int = 4400) -
     head = "\n".join(spec.front) + ("\n\n" if spec.front else "")
 
     def render() -> str:
-        parts = [c for b, r in zip(blocks, repeats) for c, k in zip(b, r) for _ in range(k)]
+        parts = [c for b, r in zip(blocks, repeats, strict=False) for c, k in zip(b, r, strict=False) for _ in range(k)]
         return head + rename("\n\n".join(parts)) + "\n"
 
     candidates = [
@@ -268,7 +268,11 @@ def _prose_lines(specs: list[Spec]) -> list[str]:
     for spec in specs:
         for section in spec.sections:
             for chunk in _chunks(section):
-                if not _is_prose_or_list(chunk) or chunk.lstrip().startswith(("-", "*", "+")) or re.match(r"\s*\d+[.)]", chunk):
+                if (
+                    not _is_prose_or_list(chunk)
+                    or chunk.lstrip().startswith(("-", "*", "+"))
+                    or re.match(r"\s*\d+[.)]", chunk)
+                ):
                     continue
                 lines.extend(line.strip() for line in chunk.split("\n") if line.strip())
     return lines
@@ -320,7 +324,7 @@ def build_many_headings(count: int, size: int, specs: list[Spec]) -> str:
     titles = []
     for spec in specs:
         lines = [line for s in spec.sections for line in s]
-        for i, level in _headings(lines):
+        for i, _level in _headings(lines):
             line = lines[i]
             titles.append(line.lstrip("#").strip() if line.startswith("#") else line.strip())
     prose = _prose_lines(specs)
@@ -357,7 +361,7 @@ def worker_throughput(folder: str, runs: int) -> dict:
     n = len(texts)
 
     t0 = time.perf_counter()
-    for path, text in zip(paths, texts):  # warm-up: rubrics, vocabulary, regexes
+    for path, text in zip(paths, texts, strict=False):  # warm-up: rubrics, vocabulary, regexes
         score_text(text, path=path)
     warm = time.perf_counter() - t0
 
@@ -366,7 +370,7 @@ def worker_throughput(folder: str, runs: int) -> dict:
     file_docs = 0
     for _ in range(runs):  # interleaved so that drift hits both alike
         t0 = time.perf_counter()
-        for path, text in zip(paths, texts):
+        for path, text in zip(paths, texts, strict=False):
             score_text(text, path=path)
         text_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
@@ -398,11 +402,11 @@ def _stages(paths: list[str], texts: list[str]) -> dict[str, float] | str:
     for text in texts:
         _PARSER.parse(text)
     t1 = time.perf_counter()
-    docs = [parse_document(text, path) for path, text in zip(paths, texts)]
+    docs = [parse_document(text, path) for path, text in zip(paths, texts, strict=False)]
     t2 = time.perf_counter()
     rubrics = [_choose_rubric(doc, None, None) for doc in docs]
     t3 = time.perf_counter()
-    for doc, rubric in zip(docs, rubrics):
+    for doc, rubric in zip(docs, rubrics, strict=False):
         score_document(doc, rubric)
     t4 = time.perf_counter()
     return {
@@ -426,7 +430,13 @@ def worker_scale(path: str, runs: int, budget_s: float, stages: bool) -> dict:
         times.append(time.perf_counter() - t0)
         if sum(times) > budget_s:
             break
-    return {"times": times, "stages_s": _stages([path], [text]) if stages else None, "kind": report.kind, "score": report.score, "findings": len(report.findings)}
+    return {
+        "times": times,
+        "stages_s": _stages([path], [text]) if stages else None,
+        "kind": report.kind,
+        "score": report.score,
+        "findings": len(report.findings),
+    }
 
 
 def worker_profile(folder: str, big_dir: str, out_dir: str, limit: int) -> dict:
@@ -453,7 +463,9 @@ def worker_profile(folder: str, big_dir: str, out_dir: str, limit: int) -> dict:
         target = Path(out_dir) / f"profile-{name}.txt"
         with target.open("w") as handle:
             stats = pstats.Stats(profiler, stream=handle).strip_dirs()
-            handle.write(f"# cProfile of score_text over {len(texts) if name == '4k' else 1} spec(s) ({name}), pinned to one core\n")
+            handle.write(
+                f"# cProfile of score_text over {len(texts) if name == '4k' else 1} spec(s) ({name}), pinned to one core\n"
+            )
             stats.sort_stats("cumulative").print_stats(35)
             stats.sort_stats("tottime").print_stats(25)
         profiler.dump_stats(str(Path(out_dir) / f"profile-{name}.pstats"))
@@ -473,7 +485,12 @@ def child_env() -> dict[str, str]:
 def _run_worker(args: list[str], timeout: float) -> dict | None:
     try:
         proc = subprocess.run(
-            [sys.executable, __file__, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=child_env()
+            [sys.executable, __file__, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env=child_env(),
         )
     except subprocess.TimeoutExpired:
         return None
@@ -533,7 +550,11 @@ def bench_startup(runs: int) -> dict:
     if prog[0] != sys.executable:
         prog = [sys.executable, prog[0]]
     proc = subprocess.run(
-        [prog[0], "-X", "importtime", *prog[1:], "score", spec], cwd=ROOT, capture_output=True, text=True, env=child_env()
+        [prog[0], "-X", "importtime", *prog[1:], "score", spec],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=child_env(),
     )
     rows = []
     for line in proc.stderr.splitlines():
@@ -686,18 +707,27 @@ def main() -> int:
 
     folder, sample_folder = build_4k_corpus(n, sample)
     sizes = [len(p.read_bytes()) for p in sorted(folder.glob("*.md"))]
-    results["corpus"] = {"folder": str(folder.relative_to(ROOT)), "files": len(sizes), "bytes_min": min(sizes),
-                         "bytes_median": statistics.median(sizes), "bytes_max": max(sizes)}
+    results["corpus"] = {
+        "folder": str(folder.relative_to(ROOT)),
+        "files": len(sizes),
+        "bytes_min": min(sizes),
+        "bytes_median": statistics.median(sizes),
+        "bytes_max": max(sizes),
+    }
     log(f"corpus: {len(sizes)} specs in {folder.relative_to(ROOT)}, {min(sizes)}-{max(sizes)} bytes")
 
     specs = load_specs()
     big_dir = CORPUS / "big"
     big_dir.mkdir(parents=True, exist_ok=True)
-    cases = [(f"sections-{label}", build_big(size, specs)) for label, size in
-             (("250KB", 250 * KB), ("500KB", 500 * KB), ("1MB", MB), ("2MB", 2 * MB))]
+    cases = [
+        (f"sections-{label}", build_big(size, specs))
+        for label, size in (("250KB", 250 * KB), ("500KB", 500 * KB), ("1MB", MB), ("2MB", 2 * MB))
+    ]
     # The pathological single paragraph at three sizes, so that its growth is visible too.
-    cases += [(f"one-paragraph-{label}", build_one_paragraph(size, specs)) for label, size in
-              (("250KB", 250 * KB), ("500KB", 500 * KB), ("1MB", MB))]
+    cases += [
+        (f"one-paragraph-{label}", build_one_paragraph(size, specs))
+        for label, size in (("250KB", 250 * KB), ("500KB", 500 * KB), ("1MB", MB))
+    ]
     cases.append(("10000-headings-1MB", build_many_headings(10_000, MB, specs)))
     big_paths = {}
     for name, text in cases:
@@ -723,8 +753,13 @@ def main() -> int:
             r = _run_worker(["--worker", "scale", str(path), str(scale_runs), "5", stages], timeout=120)
             size = path.stat().st_size
             text = path.read_text(encoding="utf-8")
-            stats = {"bytes": size, "lines": text.count("\n"), "headings": sum(1 for l in text.splitlines() if l.startswith("#")),
-                     "fences": text.count("```") // 2, "table_rows": sum(1 for l in text.splitlines() if l.startswith("|"))}
+            stats = {
+                "bytes": size,
+                "lines": text.count("\n"),
+                "headings": sum(1 for row in text.splitlines() if row.startswith("#")),
+                "fences": text.count("```") // 2,
+                "table_rows": sum(1 for row in text.splitlines() if row.startswith("|")),
+            }
             if r is None:
                 stats["timeout_s"] = 120
             else:
@@ -810,7 +845,9 @@ def render(results: dict) -> str:
         for name, r in s.items():
             series = name.rsplit("-", 1)[0]
             if "timeout_s" in r:
-                lines.append(f"| scaling `{name}` ({r['bytes'] / KB:.0f} KB) | > {r['timeout_s']} s (killed) | — | **no** |")
+                lines.append(
+                    f"| scaling `{name}` ({r['bytes'] / KB:.0f} KB) | > {r['timeout_s']} s (killed) | — | **no** |"
+                )
                 continue
             med = r["median"]
             per_kb = med / (r["bytes"] / KB) * 1e6
@@ -837,7 +874,9 @@ def render(results: dict) -> str:
                     + " | — | |"
                 )
         for series in ("sections", "one-paragraph"):
-            sized = [(r["bytes"], r["median"]) for name, r in s.items() if name.startswith(series + "-") and "median" in r]
+            sized = [
+                (r["bytes"], r["median"]) for name, r in s.items() if name.startswith(series + "-") and "median" in r
+            ]
             if len(sized) >= 2:
                 (s0, t0), (s1, t1) = sized[0], sized[-1]
                 exponent = math.log(t1 / t0) / math.log(s1 / s0)
@@ -882,8 +921,13 @@ def render(results: dict) -> str:
         lines.append(f"| vs markdownlint-cli2 | not run: {lint['error']} | — | |")
 
     if st:
-        lines += ["", "Top 10 imports of `translator score one.md` by cumulative time (`-X importtime`):", "",
-                  "| cumulative | self | module |", "|---:|---:|---|"]
+        lines += [
+            "",
+            "Top 10 imports of `translator score one.md` by cumulative time (`-X importtime`):",
+            "",
+            "| cumulative | self | module |",
+            "|---:|---:|---|",
+        ]
         for self_us, cum_us, depth, name in st["top_cumulative"]:
             lines.append(f"| {cum_us / 1000:.1f} ms | {self_us / 1000:.1f} ms | {'· ' * depth}`{name}` |")
         lines += ["", "Top 10 by self time:", "", "| self | module |", "|---:|---|"]

@@ -37,11 +37,18 @@ def corpus(folder: Path, copies: int = 1) -> list[Path]:
     """The labelled notes plus the complete example, in nested folders, as a corpus."""
     files = []
     for n in range(copies):
-        for source in [*sorted(NOTES.glob("*.md")), *sorted(NOTES.glob("*.txt")), *sorted(NOTES.glob("*.ipynb")), EXAMPLE]:
+        for source in [
+            *sorted(NOTES.glob("*.md")),
+            *sorted(NOTES.glob("*.txt")),
+            *sorted(NOTES.glob("*.ipynb")),
+            EXAMPLE,
+        ]:
             target = folder / f"team{n % 2}" / f"{n}-{source.name}"
             target.parent.mkdir(parents=True, exist_ok=True)
             text = source.read_text(encoding="utf-8")
-            target.write_text(text if n == 0 or source.suffix == ".ipynb" else text + f"\n\nCopy {n}.\n", encoding="utf-8")
+            target.write_text(
+                text if n == 0 or source.suffix == ".ipynb" else text + f"\n\nCopy {n}.\n", encoding="utf-8"
+            )
             files.append(target)
     return files
 
@@ -50,7 +57,9 @@ def summary(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
-def test_offline_batch_mirrors_folders_and_reports_the_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_offline_batch_mirrors_folders_and_reports_the_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     files = corpus(tmp_path / "reports")
     code = main(["batch", str(tmp_path / "reports"), "--out", str(tmp_path / "specs"), "-q"])
     assert code == 1  # most notes leave gaps: rejected with questions
@@ -68,7 +77,11 @@ def test_offline_batch_mirrors_folders_and_reports_the_corpus(tmp_path: Path, ca
 
 def test_score_agrees_with_what_the_batch_reported(tmp_path: Path) -> None:
     corpus(tmp_path / "reports")
-    asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))))
+    asyncio.run(
+        run_batch(
+            [str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))
+        )
+    )
     for record in summary(tmp_path / "specs")["files"]:
         rescored = score_file(tmp_path / "specs" / record["outputs"][0])
         assert rescored.score == record["score"], record["path"]
@@ -90,17 +103,35 @@ def test_one_bad_file_never_stops_the_batch(tmp_path: Path) -> None:
     corpus(tmp_path / "reports")
     (tmp_path / "reports" / "broken.ipynb").write_text("{ not a notebook")
     (tmp_path / "reports" / "binary.md").write_bytes(b"\x00\x01\x02")
-    result = asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))))
-    failed = {Path(f["path"]).name: f["reason"] for f in summary(tmp_path / "specs")["files"] if f["status"] == "failed"}
+    result = asyncio.run(
+        run_batch(
+            [str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=DraftOptions(engine="offline"))
+        )
+    )
+    failed = {
+        Path(f["path"]).name: f["reason"] for f in summary(tmp_path / "specs")["files"] if f["status"] == "failed"
+    }
     assert set(failed) == {"broken.ipynb", "binary.md"} and all(failed.values())
     assert result.progress.accepted >= 1
 
 
 def test_faults_injected_every_file_ends_with_a_status(tmp_path: Path) -> None:
     files = corpus(tmp_path / "reports")
-    with OpenAIServer(responder=ChainModel(), fault_rate=0.2, faults=("429", "500", "timeout", "malformed"), hang_s=1.0, seed=7) as server:
-        draft = DraftOptions(engine="openai", base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", cache=False, timeout=0.5, attempts=4)
-        result = asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=6)))
+    with OpenAIServer(
+        responder=ChainModel(), fault_rate=0.2, faults=("429", "500", "timeout", "malformed"), hang_s=1.0, seed=7
+    ) as server:
+        draft = DraftOptions(
+            engine="openai",
+            base_url=server.base_url,
+            api_key="test-key",
+            model="gpt-4o-mini",
+            cache=False,
+            timeout=0.5,
+            attempts=4,
+        )
+        result = asyncio.run(
+            run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=6))
+        )
         faults = [r["fault"] for r in server.requests if r.get("fault")]
     records = summary(tmp_path / "specs")["files"]
     assert len(records) == len(files)  # none lost
@@ -163,7 +194,10 @@ def test_mirror_root_of_folders_files_and_globs(tmp_path: Path) -> None:
     (tmp_path / "reports" / "2023").mkdir(parents=True)
     assert mirror_root([str(tmp_path / "reports")]) == tmp_path / "reports"
     assert mirror_root([str(tmp_path / "reports" / "**" / "*.md")]) == tmp_path / "reports"
-    assert mirror_root([str(tmp_path / "reports" / "2023" / "a.md"), str(tmp_path / "reports" / "b.md")]) == tmp_path / "reports"
+    assert (
+        mirror_root([str(tmp_path / "reports" / "2023" / "a.md"), str(tmp_path / "reports" / "b.md")])
+        == tmp_path / "reports"
+    )
 
 
 def test_output_names_never_escape_and_never_collide(tmp_path: Path) -> None:
@@ -179,9 +213,21 @@ def test_output_names_never_escape_and_never_collide(tmp_path: Path) -> None:
 def _start_server(tmp_path: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str, Path]:
     log = tmp_path / "requests.jsonl"
     server = subprocess.Popen(
-        [sys.executable, "tests/support/openai_server.py", "--port", "0", "--latency-ms", str(latency_ms),
-         "--log", str(log), "--responder", "tests.support.responders:chain_model"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "tests/support/openai_server.py",
+            "--port",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+            "--log",
+            str(log),
+            "--responder",
+            "tests.support.responders:chain_model",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdout is not None
     line = server.stdout.readline().strip()
@@ -210,8 +256,23 @@ def test_sigkill_then_rerun_repeats_no_finished_files_calls(tmp_path: Path) -> N
         names.append(name)
     server, base_url, log = _start_server(tmp_path, latency_ms=150)
     env = {**os.environ, "OPENAI_API_KEY": "test-key", "TRANSLATOR_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "translator", "batch", str(reports), "--out", str(tmp_path / "specs"),
-               "--base-url", base_url, "--model", "gpt-4o-mini", "--concurrency", "2", "--no-cache", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "translator",
+        "batch",
+        str(reports),
+        "--out",
+        str(tmp_path / "specs"),
+        "--base-url",
+        base_url,
+        "--model",
+        "gpt-4o-mini",
+        "--concurrency",
+        "2",
+        "--no-cache",
+        "-q",
+    ]
     try:
         run = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         journal = tmp_path / "specs" / "journal.jsonl"
@@ -249,14 +310,23 @@ def test_html_and_word_reports_are_translated(tmp_path: Path) -> None:
     reports.mkdir()
     text = EXAMPLE.read_text().split("---\n", 2)[2]
     paragraphs = [p for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
-    html = "<html><body><h1>Fraud model v14</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "<script>x()</script></body></html>"
+    html = (
+        "<html><body><h1>Fraud model v14</h1>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "<script>x()</script></body></html>"
+    )
     (reports / "report.html").write_text(html)
     document = docx.Document()
     document.add_heading("Fraud model v14", level=1)
     for paragraph in paragraphs:
         document.add_paragraph(paragraph)
     document.save(str(reports / "memo.docx"))
-    asyncio.run(run_batch([str(reports)], BatchOptions(out_dir=tmp_path / "specs", kind="model-change", draft=DraftOptions(engine="offline"))))
+    asyncio.run(
+        run_batch(
+            [str(reports)],
+            BatchOptions(out_dir=tmp_path / "specs", kind="model-change", draft=DraftOptions(engine="offline")),
+        )
+    )
     records = {Path(r["path"]).name: r for r in summary(tmp_path / "specs")["files"]}
     assert set(records) == {"report.html", "memo.docx"}
     for record in records.values():
@@ -267,7 +337,10 @@ def test_html_and_word_reports_are_translated(tmp_path: Path) -> None:
 def test_a_batch_always_shares_a_limiter() -> None:
     from translator.batch.runner import _session
 
-    session = _session(DraftOptions(engine="openai", base_url="http://127.0.0.1:9/v1", api_key="k", cache=False), BatchOptions(out_dir=Path(".")))
+    session = _session(
+        DraftOptions(engine="openai", base_url="http://127.0.0.1:9/v1", api_key="k", cache=False),
+        BatchOptions(out_dir=Path(".")),
+    )
     assert isinstance(session.throttle, RateLimiter)  # type: ignore[attr-defined]
     asyncio.run(session.aclose())  # type: ignore[attr-defined]
 
@@ -276,8 +349,12 @@ def test_usage_per_report_counts_only_its_own_calls(tmp_path: Path) -> None:
     """Workers share one session; each report's usage must still be its own calls only."""
     corpus(tmp_path / "reports")
     with OpenAIServer(responder=ChainModel()) as server:
-        draft = DraftOptions(engine="openai", base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", cache=False)
-        result = asyncio.run(run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=8)))
+        draft = DraftOptions(
+            engine="openai", base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", cache=False
+        )
+        result = asyncio.run(
+            run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=8))
+        )
         served = len(server.requests)
     corpus_usage = summary(tmp_path / "specs")["corpus"]["usage"]
     assert corpus_usage["calls"] == served == result.progress.usage.calls

@@ -56,8 +56,21 @@ def corpus(folder: Path) -> Path:
 
 
 def submit(reports: Path, out: Path, server: OpenAIServer, *extra: str) -> int:
-    return main(["batch", str(reports), "--out", str(out), "--mode", "openai-batch", "--model", MODEL,
-                 "--base-url", server.base_url, *extra])
+    return main(
+        [
+            "batch",
+            str(reports),
+            "--out",
+            str(out),
+            "--mode",
+            "openai-batch",
+            "--model",
+            MODEL,
+            "--base-url",
+            server.base_url,
+            *extra,
+        ]
+    )
 
 
 def collect_until_done(out: Path, capsys: pytest.CaptureFixture[str], limit: int = 60) -> tuple[int, list[str]]:
@@ -131,10 +144,21 @@ def without(concern: str) -> Any:
 
 def test_structured_request_is_what_model_session_sends() -> None:
     notes = EXAMPLE.read_text()
-    findings = Findings(decisions=["ship v14"], claims=["precision 0.62 -> 0.67"], metric_deltas=[], identifiers=[],
-                        constraints=[], uncertainties=[])
-    spec = SPEC_KINDS["model-change"].model_validate(ChainModel().answer(
-        structured_request("draft", draft_variables("model-change", findings, notes), spec_model("model-change"), MODEL)))
+    findings = Findings(
+        decisions=["ship v14"],
+        claims=["precision 0.62 -> 0.67"],
+        metric_deltas=[],
+        identifiers=[],
+        constraints=[],
+        uncertainties=[],
+    )
+    spec = SPEC_KINDS["model-change"].model_validate(
+        ChainModel().answer(
+            structured_request(
+                "draft", draft_variables("model-change", findings, notes), spec_model("model-change"), MODEL
+            )
+        )
+    )
     calls = [
         ("extract", {"notes": notes}, Findings),
         ("draft", draft_variables("model-change", findings, notes), spec_model("model-change")),
@@ -142,7 +166,9 @@ def test_structured_request_is_what_model_session_sends() -> None:
     ]
 
     async def live() -> None:
-        session = ModelSession(ModelSettings(model=MODEL, base_url=server.base_url, api_key=KEY, structured_output="json_schema"))
+        session = ModelSession(
+            ModelSettings(model=MODEL, base_url=server.base_url, api_key=KEY, structured_output="json_schema")
+        )
         try:
             for step, variables, schema in calls:
                 await session.structured(step, load_prompt(step).template, variables, schema)
@@ -155,7 +181,7 @@ def test_structured_request_is_what_model_session_sends() -> None:
         asyncio.run(live())
         sent = [r["body"] for r in server.requests]
     assert len(sent) == 3
-    for body, (step, variables, schema) in zip(sent, calls):
+    for body, (step, variables, schema) in zip(sent, calls, strict=False):
         assert structured_request(step, variables, schema, MODEL) == body, step
 
 
@@ -163,8 +189,17 @@ def test_batch_lines_are_the_live_chains_requests(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     shutil.copy(EXAMPLE, tmp_path / "in" / "fraud-velocity.md")
     with OpenAIServer(responder=ChainModel(), batch_delay_s=0) as server:
-        live = draft(tmp_path / "in" / "fraud-velocity.md", options=DraftOptions(
-            engine="openai", base_url=server.base_url, api_key=KEY, model=MODEL, cache=False, structured_output="json_schema"))
+        live = draft(
+            tmp_path / "in" / "fraud-velocity.md",
+            options=DraftOptions(
+                engine="openai",
+                base_url=server.base_url,
+                api_key=KEY,
+                model=MODEL,
+                cache=False,
+                structured_output="json_schema",
+            ),
+        )
         live_bodies = [r["body"] for r in server.requests.for_path("/v1/chat/completions")]
         assert submit(tmp_path / "in", tmp_path / "out", server) == 0
         assert main(["batch", "collect", str(tmp_path / "out")]) == 0  # extract done, draft submitted
@@ -217,16 +252,28 @@ def test_submit_status_collect_until_done(tmp_path: Path, capsys: pytest.Capture
     assert len(uploads) == 2 and all(upload["purpose"] == "batch" for upload in uploads)
     assert all(line["method"] == "POST" and line["url"] == "/v1/chat/completions" for line in extract_lines)
     assert {line["body"]["response_format"]["json_schema"]["name"] for line in extract_lines} == {"Findings"}
-    assert "submitted phase draft" in printed_collects[0] and "4 reports: 1 accepted, 3 rejected" in printed_collects[-1]
+    assert (
+        "submitted phase draft" in printed_collects[0] and "4 reports: 1 accepted, 3 rejected" in printed_collects[-1]
+    )
 
     entries = journal(out)
-    assert set(entries) == {"01-fraud-velocity-jottings.md", "02-churn-retrain-eval.ipynb", "07-user-segment-service.md", "fraud-velocity.md"}
+    assert set(entries) == {
+        "01-fraud-velocity-jottings.md",
+        "02-churn-retrain-eval.ipynb",
+        "07-user-segment-service.md",
+        "fraud-velocity.md",
+    }
     assert {e["engine"] for e in entries.values()} == {"openai-batch"}
     accepted = entries["fraud-velocity.md"]
-    assert accepted["status"] == "accepted" and accepted["outputs"] == ["team-b/fraud-velocity.spec.md", "team-b/fraud-velocity.spec.json"]
+    assert accepted["status"] == "accepted" and accepted["outputs"] == [
+        "team-b/fraud-velocity.spec.md",
+        "team-b/fraud-velocity.spec.json",
+    ]
     usage = accepted["usage"]
     assert usage["calls"] == 2 and usage["input_tokens"] > 0
-    assert usage["cost_usd"] == pytest.approx(cost_of(MODEL, usage["input_tokens"], usage["output_tokens"]) / 2, abs=2e-6)
+    assert usage["cost_usd"] == pytest.approx(
+        cost_of(MODEL, usage["input_tokens"], usage["output_tokens"]) / 2, abs=2e-6
+    )
     rejected = entries["01-fraud-velocity-jottings.md"]
     assert rejected["status"] == "rejected" and rejected["open_questions"] and rejected["gaps"]
     assert (out / "team-a" / "01-fraud-velocity-jottings.rejected.md").is_file()
@@ -263,10 +310,12 @@ def test_unusable_answers_are_failed_rounds(tmp_path: Path, capsys: pytest.Captu
     """An error line and malformed output each count as a failed round, as OutputInvalid does in
     the live loop: the next round repairs from an empty spec, told why the answer was unusable."""
     reports, out = corpus(tmp_path / "reports"), tmp_path / "specs"
-    responder = Faulty({
-        IN_EXAMPLE: lambda body, model: Reply.server_error(),
-        IN_NOTEBOOK: lambda body, model: Reply(content='{"title": "Churn", "recommendation": [unterminated'),
-    })
+    responder = Faulty(
+        {
+            IN_EXAMPLE: lambda body, model: Reply.server_error(),
+            IN_NOTEBOOK: lambda body, model: Reply(content='{"title": "Churn", "recommendation": [unterminated'),
+        }
+    )
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
         assert submit(reports, out, server, "--max-repairs", "1") == 0
         collect_until_done(out, capsys)
@@ -286,7 +335,9 @@ def test_unusable_answers_are_failed_rounds(tmp_path: Path, capsys: pytest.Captu
     assert notebook["rounds"] == 1 and notebook["spec"] is not None  # a usable draft came back from the repair
 
 
-def test_a_refusal_without_repairs_left_is_rejected_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_refusal_without_repairs_left_is_rejected_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "in").mkdir()
     shutil.copy(EXAMPLE, tmp_path / "in" / "fraud-velocity.md")
     responder = Faulty({IN_EXAMPLE: lambda body, model: Reply(refusal="I can't help with that request.")})
@@ -321,7 +372,9 @@ def test_rerun_skips_journalled_reports(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 @pytest.mark.parametrize("ending", ["expired", "failed", "cancelled"])
-def test_an_ended_job_fails_its_pending_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str], ending: str) -> None:
+def test_an_ended_job_fails_its_pending_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ending: str
+) -> None:
     reports, out = corpus(tmp_path / "reports"), tmp_path / "specs"
     with OpenAIServer(responder=ChainModel(), batch_delay_s=30) as server:
         assert submit(reports, out, server) == 0
@@ -333,8 +386,17 @@ def test_an_ended_job_fails_its_pending_reports(tmp_path: Path, capsys: pytest.C
             with record["lock"]:
                 record["obj"]["status"] = ending
                 if ending == "failed":
-                    record["obj"]["errors"] = {"object": "list", "data": [
-                        {"code": "token_limit_exceeded", "message": "Enqueued token limit reached for gpt-4o-mini.", "param": None, "line": None}]}
+                    record["obj"]["errors"] = {
+                        "object": "list",
+                        "data": [
+                            {
+                                "code": "token_limit_exceeded",
+                                "message": "Enqueued token limit reached for gpt-4o-mini.",
+                                "param": None,
+                                "line": None,
+                            }
+                        ],
+                    }
         capsys.readouterr()
         assert main(["batch", "collect", str(out)]) == 1
         captured = capsys.readouterr()
@@ -343,7 +405,10 @@ def test_an_ended_job_fails_its_pending_reports(tmp_path: Path, capsys: pytest.C
         records = summary(out)["files"]
         assert len(records) == 4 and {r["status"] for r in records} == {"failed"}
         reason = records[0]["reason"]
-        assert batch_id in reason and {"expired": "24h", "failed": "token limit", "cancelled": "cancelled"}[ending] in reason
+        assert (
+            batch_id in reason
+            and {"expired": "24h", "failed": "token limit", "cancelled": "cancelled"}[ending] in reason
+        )
         assert reason in captured.err and "Traceback" not in captured.err
         assert {e["status"] for e in journal(out).values()} == {"failed"}
 
@@ -355,7 +420,9 @@ def test_an_ended_job_fails_its_pending_reports(tmp_path: Path, capsys: pytest.C
 # --- the command line -------------------------------------------------------------------------
 
 
-def test_status_and_collect_without_a_run_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_and_collect_without_a_run_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "specs").mkdir()
     for argv, message in [
         (["batch", "status", str(tmp_path / "specs")], "no batch in progress"),
@@ -372,7 +439,9 @@ def test_status_and_collect_without_a_run_are_one_line_errors(tmp_path: Path, ca
     assert "not a valid batch state file" in err and len(err.strip().splitlines()) == 1
 
 
-def test_openai_batch_needs_the_openai_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openai_batch_needs_the_openai_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     reports = corpus(tmp_path / "reports")
     assert main(["batch", str(reports), "--out", str(tmp_path / "specs"), "--mode", "openai-batch"]) == 2
@@ -391,7 +460,9 @@ def test_a_second_submit_while_a_job_runs_is_refused(tmp_path: Path, capsys: pyt
     assert "already has a batch in progress" in capsys.readouterr().err
 
 
-def test_a_job_saved_but_not_submitted_is_submitted_by_collect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_job_saved_but_not_submitted_is_submitted_by_collect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A crash (or a network failure) between saving the state and creating the job loses nothing."""
     reports, out = corpus(tmp_path / "reports"), tmp_path / "specs"
     with OpenAIServer(responder=ChainModel(), batch_delay_s=DELAY) as server:

@@ -106,7 +106,9 @@ def test_directory_and_glob_inputs(capsys: pytest.CaptureFixture[str], tmp_path:
     assert len(json.loads(out)["documents"]) == 2
 
 
-def test_config_file_sets_defaults(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_sets_defaults(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = tmp_path / "spec.md"
     spec.write_text(GOOD.read_text())
     (tmp_path / "pyproject.toml").write_text('[tool.translator]\nformat = "json"\nfail-under = 101\n')
@@ -169,7 +171,9 @@ def test_folder_without_markdown(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 def test_malformed_rubric_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rubric = tmp_path / "r.yaml"
-    rubric.write_text("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: lineage\n    weight: -1\n    message: m\n")
+    rubric.write_text(
+        "version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: lineage\n    weight: -1\n    message: m\n"
+    )
     code, _, err = run(["score", str(GOOD), "--rubric", str(rubric)], capsys)
     assert code == 2
     assert err.strip() == f"translator: {rubric}:8: criteria[a].weight: Input should be greater than or equal to 0"
@@ -188,9 +192,9 @@ def test_rubrics_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 
 def test_score_path_imports_no_llm_library() -> None:
     code = (
-        "import sys; from translator.cli import main; main(['score', %r, '-f', 'json']); "
+        f"import sys; from translator.cli import main; main(['score', {str(GOOD)!r}, '-f', 'json']); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openai', 'langchain_core', 'langchain_openai', 'tiktoken')))"
-    ) % str(GOOD)
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -212,8 +216,24 @@ def test_no_text_crashes_the_scorer(text: str) -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["# T", "## Data lineage", "## Latency", "- item", "1. **Validation**: x", "```", "| a | b |", "|---|---|",
-             "TBD", "---", "kind: model-card", "<!-- translator: disable=lineage -->", "Setext", "===", "> quote", ""]
+            [
+                "# T",
+                "## Data lineage",
+                "## Latency",
+                "- item",
+                "1. **Validation**: x",
+                "```",
+                "| a | b |",
+                "|---|---|",
+                "TBD",
+                "---",
+                "kind: model-card",
+                "<!-- translator: disable=lineage -->",
+                "Setext",
+                "===",
+                "> quote",
+                "",
+            ]
         ),
         max_size=40,
     )

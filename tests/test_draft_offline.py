@@ -34,7 +34,9 @@ def test_complete_notes_are_accepted_and_score_agrees(tmp_path: Path, capsys: py
     # translator score on the rendered draft gives the verdict the gate gave.
     rescored = score_file(out)
     assert rescored.passed and rescored.score == saved["report"]["score"]
-    assert rescored.concerns == {k: type(v).model_validate(saved["report"]["concerns"][k]) for k, v in rescored.concerns.items()}
+    assert rescored.concerns == {
+        k: type(v).model_validate(saved["report"]["concerns"][k]) for k, v in rescored.concerns.items()
+    }
 
 
 def test_incomplete_notes_are_rejected_with_questions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,10 +73,15 @@ def test_python_api_accepts_text_and_keeps_figures_verbatim() -> None:
 def test_grounding_catches_an_invented_figure_and_name() -> None:
     notes = "precision 0.62 -> 0.67 with transaction_velocity_last_1h"
     spec = ModelChangeSpec(
-        title="Add velocity", recommendation=["Ship it."], evidence=["precision 0.62 -> 0.67"],
-        change=["Add transaction_velocity_last_1h"], lineage=["Read from payments.events every 5 minutes"],
-        latency_cost=["+12 ms p95"], failure_modes=[FailureMode(condition="feature missing", handling="fall back")],
-        validation=[], open_questions=[],
+        title="Add velocity",
+        recommendation=["Ship it."],
+        evidence=["precision 0.62 -> 0.67"],
+        change=["Add transaction_velocity_last_1h"],
+        lineage=["Read from payments.events every 5 minutes"],
+        latency_cost=["+12 ms p95"],
+        failure_modes=[FailureMode(condition="feature missing", handling="fall back")],
+        validation=[],
+        open_questions=[],
     )
     messages = [f.message for f in check_grounding(spec, notes)]
     assert any("'payments.events'" in m for m in messages)
@@ -127,7 +134,9 @@ def test_gate_with_questions_equals_asking_then_gating(path: Path) -> None:
     # A guess from nothing, a right guess and a wrong one all end where the long way does.
     everything_missing = {concern: ConcernResult(status="missing") for concern in spec.concern_order}
     for expected in (None, long_gate.report.concerns, everything_missing):
-        short_spec, short_gate = gate_with_questions(spec, notes.text, front_matter={"owner": "ana"}, said=said, expected=expected)
+        short_spec, short_gate = gate_with_questions(
+            spec, notes.text, front_matter={"owner": "ana"}, said=said, expected=expected
+        )
         assert short_spec == long_spec
         assert short_gate.markdown == long_gate.markdown
         assert short_gate.report == long_gate.report
@@ -142,7 +151,9 @@ def test_draft_is_what_score_says_of_its_markdown_for_every_eval_note() -> None:
         rescored = score_text(result.markdown, path="<draft>")
         assert result.report == rescored, path.name
         asked = {q.concern for q in result.questions}
-        unsettled = {c for c, r in rescored.concerns.items() if r.status != "present" and c in result.spec.concern_order}
+        unsettled = {
+            c for c, r in rescored.concerns.items() if r.status != "present" and c in result.spec.concern_order
+        }
         assert unsettled <= asked, path.name
 
 
@@ -153,7 +164,9 @@ def _general_spec(**fields: object):
     from translator.kinds import spec_model
 
     model = spec_model("general")
-    return model.model_validate({"title": "t", "evidence": [], "open_questions": [], **{c: [] for c in model.concern_order}, **fields})
+    return model.model_validate(
+        {"title": "t", "evidence": [], "open_questions": [], **{c: [] for c in model.concern_order}, **fields}
+    )
 
 
 def test_a_suppression_comment_in_model_output_silences_nothing() -> None:

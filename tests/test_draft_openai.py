@@ -8,8 +8,8 @@ server in-process on loopback, or as a separate process for the end-to-end CLI t
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -87,7 +87,12 @@ def spec_without(concern: str, **replace: Any) -> Override:
 def test_happy_path(recorded: Callable[[ChainModel], str]) -> None:
     result = draft(EXAMPLE, options=options(recorded(Scripted())))
     assert result.accepted and result.rounds == 0 and result.engine == "openai"
-    assert result.usage.calls == 2 and result.usage.input_tokens > 0 and result.usage.cost_usd and result.usage.cost_usd > 0
+    assert (
+        result.usage.calls == 2
+        and result.usage.input_tokens > 0
+        and result.usage.cost_usd
+        and result.usage.cost_usd > 0
+    )
     assert result.prompt_versions == "extract@1 classify@1 draft@1 repair@1"
     assert "transaction_velocity_last_1h" in result.markdown and "0.62 -> 0.67" in result.markdown
 
@@ -125,7 +130,7 @@ def test_malformed_output_is_a_failed_round(recorded: Callable[[ChainModel], str
 @pytest.mark.vcr
 def test_refusal_is_a_one_line_error(recorded: Callable[[ChainModel], str]) -> None:
     refusing = Scripted({1: lambda body, model: Reply(refusal="I can't help with that request.")})
-    with pytest.raises(ModelServiceError, match="refused.*no spec was drafted"):
+    with pytest.raises(ModelServiceError, match=r"refused.*no spec was drafted"):
         draft(EXAMPLE, options=options(recorded(refusing)))
 
 
@@ -167,7 +172,13 @@ def test_unsettled_gaps_are_not_repaired_but_asked() -> None:
 
 def test_second_draft_comes_from_the_cache(tmp_path: Path) -> None:
     with OpenAIServer(responder=Scripted()) as server:
-        cached = DraftOptions(engine="openai", base_url=server.base_url, api_key=KEY, model="gpt-4o-mini", cache_path=tmp_path / "c.sqlite")
+        cached = DraftOptions(
+            engine="openai",
+            base_url=server.base_url,
+            api_key=KEY,
+            model="gpt-4o-mini",
+            cache_path=tmp_path / "c.sqlite",
+        )
         first = draft(EXAMPLE, options=cached)
         calls_after_first = len(server.requests)
         second = draft(EXAMPLE, options=cached)
@@ -178,8 +189,15 @@ def test_second_draft_comes_from_the_cache(tmp_path: Path) -> None:
 def test_falls_back_from_json_schema_to_tools() -> None:
     def no_json_schema(body: dict[str, Any], model: ChainModel) -> Reply:
         if (body.get("response_format") or {}).get("type") == "json_schema":
-            return Reply(status=400, error={"message": "response_format json_schema is not supported by this server",
-                                            "type": "invalid_request_error", "param": "response_format", "code": None})
+            return Reply(
+                status=400,
+                error={
+                    "message": "response_format json_schema is not supported by this server",
+                    "type": "invalid_request_error",
+                    "param": "response_format",
+                    "code": None,
+                },
+            )
         return ChainModel.__call__(model, body)
 
     responder = Scripted({n: no_json_schema for n in range(6)})
@@ -193,10 +211,49 @@ def test_falls_back_from_json_schema_to_tools() -> None:
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        (Reply(status=401, error={"message": "Incorrect API key provided", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}), "rejected the API key (401)"),
-        (Reply(status=404, error={"message": "The model `gpt-9` does not exist", "type": "invalid_request_error", "param": None, "code": "model_not_found"}), "model 'gpt-4o-mini' not found"),
-        (Reply(status=400, error={"message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.", "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}), "over the context limit"),
-        (Reply(status=503, error={"message": "The server is overloaded", "type": "server_error", "param": None, "code": None}), "failed with 503 after 2 attempts"),
+        (
+            Reply(
+                status=401,
+                error={
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                },
+            ),
+            "rejected the API key (401)",
+        ),
+        (
+            Reply(
+                status=404,
+                error={
+                    "message": "The model `gpt-9` does not exist",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "model_not_found",
+                },
+            ),
+            "model 'gpt-4o-mini' not found",
+        ),
+        (
+            Reply(
+                status=400,
+                error={
+                    "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+                    "type": "invalid_request_error",
+                    "param": "messages",
+                    "code": "context_length_exceeded",
+                },
+            ),
+            "over the context limit",
+        ),
+        (
+            Reply(
+                status=503,
+                error={"message": "The server is overloaded", "type": "server_error", "param": None, "code": None},
+            ),
+            "failed with 503 after 2 attempts",
+        ),
     ],
 )
 def test_service_failures_are_one_line(reply: Reply, message: str) -> None:
@@ -210,14 +267,18 @@ def test_service_failures_are_one_line(reply: Reply, message: str) -> None:
 
 def test_timeouts_are_retried_then_reported() -> None:
     with OpenAIServer(responder=ChainModel(), fault_rate=1.0, faults=("timeout",), hang_s=2) as server:
-        with pytest.raises(ModelServiceError, match="did not answer within 0.2 s"):
+        with pytest.raises(ModelServiceError, match=r"did not answer within 0\.2 s"):
             draft(EXAMPLE, options=options(server.base_url, attempts=2, timeout=0.2))
 
 
 def test_long_notes_are_split_for_extraction() -> None:
     from translator.drafting import chain
 
-    long_notes = EXAMPLE.read_text() + "\n\n" + "\n\n".join(f"Observation {i}: the velocity feature was stable." for i in range(3000))
+    long_notes = (
+        EXAMPLE.read_text()
+        + "\n\n"
+        + "\n\n".join(f"Observation {i}: the velocity feature was stable." for i in range(3000))
+    )
     assert len(chain.split_notes(long_notes, chain.CHUNK_TOKENS)) > 1
     with OpenAIServer(responder=Scripted()) as server:
         draft(long_notes, kind="model-change", options=options(server.base_url))
@@ -229,8 +290,17 @@ def test_long_notes_are_split_for_extraction() -> None:
 def test_cli_against_server_process(tmp_path: Path) -> None:
     """The real CLI, as a user runs it, against the test server started as its own process."""
     server = subprocess.Popen(
-        [sys.executable, "tests/support/openai_server.py", "--port", "0", "--responder", "tests.support.responders:chain_model"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "tests/support/openai_server.py",
+            "--port",
+            "0",
+            "--responder",
+            "tests.support.responders:chain_model",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = server.stdout.readline().strip() if server.stdout else ""
@@ -239,8 +309,24 @@ def test_cli_against_server_process(tmp_path: Path) -> None:
         env = {**os.environ, "OPENAI_API_KEY": KEY, "TRANSLATOR_CACHE_DIR": str(tmp_path / "cache")}
         out = tmp_path / "fraud.md"
         done = subprocess.run(
-            [sys.executable, "-m", "translator", "draft", str(EXAMPLE), "--base-url", base_url, "--model", "gpt-4o-mini", "-o", str(out)],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "translator",
+                "draft",
+                str(EXAMPLE),
+                "--base-url",
+                base_url,
+                "--model",
+                "gpt-4o-mini",
+                "-o",
+                str(out),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "accepted" in done.stdout and "gpt-4o-mini" in done.stdout and KEY not in done.stdout + done.stderr

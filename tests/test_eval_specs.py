@@ -12,7 +12,13 @@ def test_labels_cover_exactly_each_kinds_concerns() -> None:
     entries = yaml.safe_load((SPECS / "labels.yaml").read_text(encoding="utf-8"))
     assert len(entries) >= 30
     assert {e["kind"] for e in entries} >= {
-        "model-change", "feature-spec", "tradeoff-memo", "service-contract", "risk-brief", "model-card", "general"
+        "model-change",
+        "feature-spec",
+        "tradeoff-memo",
+        "service-contract",
+        "risk-brief",
+        "model-card",
+        "general",
     }
     for entry in entries:
         assert (SPECS / entry["file"]).is_file()
@@ -22,7 +28,9 @@ def test_labels_cover_exactly_each_kinds_concerns() -> None:
 
 def test_scorer_agrees_with_the_labels() -> None:
     result = spec_agreement()
-    print(f"\nspec agreement: {result.agreed}/{result.labels} = {result.rate:.1%}, missed gaps: {len(result.missed_gaps)}")
+    print(
+        f"\nspec agreement: {result.agreed}/{result.labels} = {result.rate:.1%}, missed gaps: {len(result.missed_gaps)}"
+    )
     # A gap the scorer calls present is the costly error: an engineer builds from a spec that
     # lacks lineage and nobody said so. None is allowed.
     assert result.missed_gaps == []
@@ -36,4 +44,6 @@ def test_concern_statuses_alone_are_what_the_full_score_reports() -> None:
     for entry in yaml.safe_load((SPECS / "labels.yaml").read_text(encoding="utf-8")):
         text = (SPECS / entry["file"]).read_text(encoding="utf-8")
         rubric = load_rubric(entry["kind"])
-        assert concern_statuses(parse_document(text), rubric) == score_document(parse_document(text), rubric).concerns, entry["file"]
+        assert (
+            concern_statuses(parse_document(text), rubric) == score_document(parse_document(text), rubric).concerns
+        ), entry["file"]

@@ -18,6 +18,8 @@ from openai.types import Batch, FileObject
 from openai.types.chat import ChatCompletion
 
 ROOT = Path(__file__).resolve().parents[1]
+import contextlib
+
 from tests.support.openai_server import (
     EchoResponder,
     OpenAIServer,
@@ -62,7 +64,7 @@ def test_plain_completion_matches_real_shape_and_usage():
     with OpenAIServer(responder=responder) as srv:
         client = make_client(srv)
         raw = client.chat.completions.with_raw_response.create(
-            model="my-model", messages=[{"role": "system", "content": "Be brief."}] + user(prompt)
+            model="my-model", messages=[{"role": "system", "content": "Be brief."}, *user(prompt)]
         )
         completion = raw.parse()
         payload = raw.http_response.json()
@@ -273,10 +275,8 @@ def test_fault_injection_is_reproducible_per_seed():
         with OpenAIServer(responder=EchoResponder(), fault_rate=0.5, faults=("429", "500"), seed=seed) as srv:
             client = make_client(srv)
             for _ in range(16):
-                try:
+                with contextlib.suppress(openai.RateLimitError, openai.InternalServerError):
                     client.chat.completions.create(model=MODEL, messages=user("x"))
-                except (openai.RateLimitError, openai.InternalServerError):
-                    pass
             return [(e["fault"], e["status"]) for e in srv.requests]
 
     first, again, other = fault_sequence(7), fault_sequence(7), fault_sequence(8)
@@ -376,7 +376,10 @@ def test_files_and_batches_flow():
         assert isinstance(uploaded, FileObject)
         assert uploaded.id.startswith("file-")
         assert (uploaded.bytes, uploaded.filename, uploaded.purpose, uploaded.status) == (
-            len(data), "findings.jsonl", "batch", "processed",
+            len(data),
+            "findings.jsonl",
+            "batch",
+            "processed",
         )
         assert client.files.retrieve(uploaded.id).id == uploaded.id
         assert client.files.content(uploaded.id).content == data  # multipart round-trip is byte-exact
@@ -415,8 +418,12 @@ def test_files_and_batches_flow():
 
 
 def test_batch_progresses_over_time_and_failed_lines_go_to_error_file():
-    replies = ScriptedResponder(["fine", Reply(status=400, error={"message": "bad", "type": "invalid_request_error",
-                                                                   "param": None, "code": None})])
+    replies = ScriptedResponder(
+        [
+            "fine",
+            Reply(status=400, error={"message": "bad", "type": "invalid_request_error", "param": None, "code": None}),
+        ]
+    )
     with OpenAIServer(responder=replies, batch_delay_s=0.4) as srv:
         client = make_client(srv)
         uploaded = client.files.create(file=("in.jsonl", _batch_input(2)), purpose="batch")
@@ -453,8 +460,8 @@ def test_batch_cancel():
 def test_parse_multipart_handles_binary_crlf_content():
     payload = b"line1\r\n--notboundary\r\n\r\n\x00\xff"
     body = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a b.jsonl\"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a b.jsonl"\r\n'
         b"Content-Type: application/octet-stream\r\n\r\n" + payload + b"\r\n--XyZ--\r\n"
     )
     form = parse_multipart(body, "multipart/form-data; boundary=XyZ")
@@ -488,8 +495,9 @@ def test_request_log_never_contains_credentials(tmp_path):
         (e["method"], e["path"], e["status"]) for e in entries
     ]
     assert entries[0]["body"]["messages"] == user("x")
-    assert entries[2]["body"] == {"multipart": {"purpose": "batch", "file": {"filename": "in.jsonl",
-                                                                            "bytes": len(_batch_input(1))}}}
+    assert entries[2]["body"] == {
+        "multipart": {"purpose": "batch", "file": {"filename": "in.jsonl", "bytes": len(_batch_input(1))}}
+    }
     for entry in entries + file_lines:
         assert "authorization" not in {k.lower() for k in entry["headers"]}
         assert entry["headers"]["user-agent"].startswith("OpenAI/Python")
@@ -518,9 +526,22 @@ def test_cli_mode_serves_until_terminated(tmp_path):
     log_path = tmp_path / "cli.jsonl"
     proc = subprocess.Popen(
         [
-            sys.executable, "tests/support/openai_server.py",
-            "--port", "0", "--latency-ms", "10", "--fault-rate", "0", "--seed", "1", "--hang-s", "5",
-            "--log", str(log_path), "--responder", "tests.support.openai_server:EchoResponder",
+            sys.executable,
+            "tests/support/openai_server.py",
+            "--port",
+            "0",
+            "--latency-ms",
+            "10",
+            "--fault-rate",
+            "0",
+            "--seed",
+            "1",
+            "--hang-s",
+            "5",
+            "--log",
+            str(log_path),
+            "--responder",
+            "tests.support.openai_server:EchoResponder",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -531,7 +552,8 @@ def test_cli_mode_serves_until_terminated(tmp_path):
     try:
         line = _read_line(proc, timeout=5)
         assert line.startswith("listening on http://127.0.0.1:") and line.endswith("/v1\n"), (
-            line, proc.stderr.read() if proc.poll() is not None else "",
+            line,
+            proc.stderr.read() if proc.poll() is not None else "",
         )
         base_url = line.split("listening on ", 1)[1].strip()
         client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0, timeout=5)

@@ -24,12 +24,14 @@ def test_draft_and_score_from_the_package(monkeypatch) -> None:  # type: ignore[
 
 def test_importing_the_package_loads_no_llm_library() -> None:
     code = "import sys, translator; translator.score('# x'); print(sorted(m for m in sys.modules if m.startswith(('openai', 'langchain'))))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     try:
-        translator.nothing_here  # noqa: B018
+        translator.nothing_here
     except AttributeError as exc:
         assert "nothing_here" in str(exc)
     else:

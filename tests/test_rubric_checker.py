@@ -45,7 +45,8 @@ def rules(text: str, kind: str = "general") -> list[str]:
 
 class TestDocumentModel:
     def test_headings_of_every_style_become_sections_with_lines(self) -> None:
-        parsed = parse_document(doc("""\
+        parsed = parse_document(
+            doc("""\
             Title
             =====
 
@@ -54,7 +55,8 @@ class TestDocumentModel:
 
             ## 3. Data Lineage & SLAs
             text
-            """))
+            """)
+        )
         assert [(s.title, s.line, s.level) for s in parsed.sections] == [
             ("Title", 1, 1),
             ("Where the data comes from", 4, 2),
@@ -69,13 +71,15 @@ class TestDocumentModel:
         assert parsed.code_lines == 3
 
     def test_lead_ins_bold_and_label(self) -> None:
-        parsed = parse_document(doc("""\
+        parsed = parse_document(
+            doc("""\
             **Data lineage.** From `events.clicks`, hourly.
 
             1. **Validation**: shadow for 48 hours.
 
             Failure modes: if the topic lags, serve the cached score.
-            """))
+            """)
+        )
         assert [(b.lead_in, b.body) for b in parsed.blocks] == [
             ("data lineage", "From `events.clicks`, hourly."),
             ("validation", "shadow for 48 hours."),
@@ -143,13 +147,16 @@ class TestConcernStatus:
         assert result["failure_modes"] == "incomplete"
 
     def test_placeholder_bodies_count_as_missing(self) -> None:
-        report = score_text(doc("""\
+        report = score_text(
+            doc("""\
             ## Latency
             TBD
 
             ## Failure modes
             [More Information Needed]
-            """), kind="general")
+            """),
+            kind="general",
+        )
         assert report.concerns["latency_cost"].status == "missing"
         assert report.concerns["latency_cost"].evidence == "placeholder: TBD"
         assert report.concerns["failure_modes"].status == "missing"
@@ -247,7 +254,9 @@ class TestVerdictAndSuppression:
         assert not score_text(text, kind="model-change", verdict=Verdict(fail_on=Severity.warning)).passed
 
     def test_fail_under(self) -> None:
-        assert not score_text(GOOD_CHANGE + "\nIt should be fast.\n", kind="model-change", verdict=Verdict(fail_under=100)).passed
+        assert not score_text(
+            GOOD_CHANGE + "\nIt should be fast.\n", kind="model-change", verdict=Verdict(fail_under=100)
+        ).passed
 
     def test_inline_suppression_of_a_rule_from_its_line(self) -> None:
         text = "We recommend it.\n\nIt is significantly better.\n\n<!-- translator: disable=quantified-claims -->\nIt scales well.\n"
@@ -267,10 +276,19 @@ class TestKindDetection:
     @pytest.mark.parametrize(
         ("text", "kind"),
         [
-            ("## Model details\nx\n## Intended use\ny\n## Ethical considerations\nz\n## Training data\nw\n", "model-card"),
+            (
+                "## Model details\nx\n## Intended use\ny\n## Ethical considerations\nz\n## Training data\nw\n",
+                "model-card",
+            ),
             ("## Formula\n`a/b`\n## Compute and storage\nfloat32 in the feature store\n", "feature-spec"),
-            ("## Decision matrix\n| a | b |\n|--|--|\n| 1 | 2 |\n## Business impact\nrevenue\nvs transformer\n", "tradeoff-memo"),
-            ("## Situation\nRecall fell.\n## Mitigation options\nRetrain.\n## Timeline\n2 weeks; launch risk.\n", "risk-brief"),
+            (
+                "## Decision matrix\n| a | b |\n|--|--|\n| 1 | 2 |\n## Business impact\nrevenue\nvs transformer\n",
+                "tradeoff-memo",
+            ),
+            (
+                "## Situation\nRecall fell.\n## Mitigation options\nRetrain.\n## Timeline\n2 weeks; launch risk.\n",
+                "risk-brief",
+            ),
             ("Some thoughts about lunch.\n", "general"),
         ],
     )

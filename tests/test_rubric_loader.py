@@ -19,7 +19,13 @@ def write(tmp_path: Path, text: str, name: str = "my.yaml") -> Path:
 def test_every_builtin_loads_and_names_only_known_concerns() -> None:
     vocabulary = load_vocabulary()
     assert set(builtin_kinds()) == {
-        "general", "model-change", "feature-spec", "tradeoff-memo", "service-contract", "risk-brief", "model-card"
+        "general",
+        "model-change",
+        "feature-spec",
+        "tradeoff-memo",
+        "service-contract",
+        "risk-brief",
+        "model-card",
     }
     for kind in builtin_kinds():
         rubric = load_rubric(kind)
@@ -29,17 +35,22 @@ def test_every_builtin_loads_and_names_only_known_concerns() -> None:
 
 
 def test_extends_overrides_and_disables(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 version: 1
 kind: house-style
 title: House style
 extends: feature-spec
 disable: [memo-length-does-not-exist]
 criteria: []
-""")
+""",
+    )
     with pytest.raises(RubricError, match="no criterion 'memo-length-does-not-exist' to disable"):
         load_rubric(path)
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 version: 1
 kind: house-style
 title: House style
@@ -54,7 +65,8 @@ criteria:
     require: [[identifier]]
     severity: info
     message: No owner.
-""")
+""",
+    )
     rubric = load_rubric(path)
     by_id = {c.id: c for c in rubric.criteria}
     assert by_id["lineage-present"].severity.value == "warning"
@@ -68,14 +80,22 @@ criteria:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: lineage\n    severity: fatal\n    message: m\n",
-         r"my\.yaml:8: criteria\[a\]\.severity: Input should be 'error', 'warning' or 'info'"),
-        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: telepathy\n    message: m\n",
-         r"my\.yaml:6: criteria\[a\]\.check: Input should be"),
-        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: vibes\n    message: m\n",
-         r"concern 'vibes' is not in the vocabulary"),
-        ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_adequate\n    concern: lineage\n    require: [[nope]]\n    message: m\n",
-         r"require names unknown signal 'nope'"),
+        (
+            "version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: lineage\n    severity: fatal\n    message: m\n",
+            r"my\.yaml:8: criteria\[a\]\.severity: Input should be 'error', 'warning' or 'info'",
+        ),
+        (
+            "version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: telepathy\n    message: m\n",
+            r"my\.yaml:6: criteria\[a\]\.check: Input should be",
+        ),
+        (
+            "version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_present\n    concern: vibes\n    message: m\n",
+            r"concern 'vibes' is not in the vocabulary",
+        ),
+        (
+            "version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n    check: concern_adequate\n    concern: lineage\n    require: [[nope]]\n    message: m\n",
+            r"require names unknown signal 'nope'",
+        ),
         ("version: 1\nkind: x\ntitle: X\ncriteria:\n  - id: a\n   check: [\n", r"my\.yaml:\d+: "),
         ("version: 1\nkind: x\ntitle: X\nextends: no-such-kind\ncriteria: []\n", r"unknown rubric 'no-such-kind'"),
         ("- just\n- a list\n", r"my\.yaml:1: a rubric must be a mapping"),
@@ -116,7 +136,9 @@ def test_builtin_patterns_all_compile() -> None:
 
 def test_user_rubric_with_a_bad_pattern_is_reported_on_load(tmp_path: Path) -> None:
     path = write(tmp_path, "version: 1\nkind: x\ntitle: X\ncriteria: []\ndetect:\n  terms: ['(unclosed']\n")
-    with pytest.raises(RubricError, match=r"my\.yaml:6: detect\.terms: Value error, pattern '\(unclosed' is not a valid"):
+    with pytest.raises(
+        RubricError, match=r"my\.yaml:6: detect\.terms: Value error, pattern '\(unclosed' is not a valid"
+    ):
         load_rubric(path)
 
 
@@ -126,8 +148,20 @@ def test_lower_case_signal_regexes_match_what_the_case_free_ones_match() -> None
     from translator.rubric.model import Signal
 
     root = Path(__file__).resolve().parents[1] / "eval_sets"
-    lines = [line for path in sorted(root.rglob("*")) if path.suffix in (".md", ".txt") for line in path.read_text(encoding="utf-8").splitlines()]
-    lines += ["TBD", "FIXME: later", "Kafka topic PAYMENTS.TXN every 5 MIN", "IF THE FEED IS DOWN, FALL BACK", "A1 then 42", "\tX Y"]
+    lines = [
+        line
+        for path in sorted(root.rglob("*"))
+        if path.suffix in (".md", ".txt")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    lines += [
+        "TBD",
+        "FIXME: later",
+        "Kafka topic PAYMENTS.TXN every 5 MIN",
+        "IF THE FEED IS DOWN, FALL BACK",
+        "A1 then 42",
+        "\tX Y",
+    ]
     assert len(lines) > 1000
     for name, signal in load_vocabulary().signals.items():
         fast = signal.lower_regex

@@ -10,10 +10,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import docx
 import nbformat
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
@@ -45,7 +44,7 @@ def text_error_of(text, **kwargs) -> InputError:
 
 def line_origin(notes: Notes, needle: str) -> str:
     """The origin of the single line of notes.text containing needle."""
-    hits = [origin for line, origin in zip(notes.text.split("\n"), notes.origins) if needle in line]
+    hits = [origin for line, origin in zip(notes.text.split("\n"), notes.origins, strict=False) if needle in line]
     assert len(hits) == 1, f"{needle!r} found on {len(hits)} lines of:\n{notes.text}"
     return hits[0]
 
@@ -511,7 +510,7 @@ def test_markdown_origins_point_back_at_the_original_line(text):
     except InputError:
         return
     original = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for line, origin in zip(notes.text.split("\n"), notes.origins):
+    for line, origin in zip(notes.text.split("\n"), notes.origins, strict=False):
         name, number = origin.rsplit(":", 1)
         assert name == "n.md"
         assert original[int(number) - 1] == line
@@ -609,7 +608,9 @@ def test_notebook_front_matter_only_from_the_first_markdown_cell(tmp_path):
 
 
 def test_notebook_front_matter_in_a_raw_first_cell(tmp_path):
-    path = write_notebook(tmp_path / "q.ipynb", [new_raw_cell("---\ntitle: Quarto style\n---\n"), new_markdown_cell("# Body")])
+    path = write_notebook(
+        tmp_path / "q.ipynb", [new_raw_cell("---\ntitle: Quarto style\n---\n"), new_markdown_cell("# Body")]
+    )
     notes = read_notes(path)
     assert notes.title == "Quarto style"
     assert notes.text == "# Body\n"
@@ -658,7 +659,12 @@ def test_json_that_is_not_a_notebook(tmp_path, content):
     "notebook",
     [
         {"nbformat": 4, "nbformat_minor": 5, "metadata": {}},
-        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "bogus", "source": "", "metadata": {}}]},
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [{"cell_type": "bogus", "source": "", "metadata": {}}],
+        },
         {"nbformat": 99, "nbformat_minor": 0, "metadata": {}, "cells": []},
         {"nbformat": "four", "cells": []},
     ],
@@ -688,7 +694,9 @@ def test_notebook_source_as_list_of_lines_and_crlf(tmp_path):
 
 def test_notebook_long_text_output_is_cut(tmp_path):
     log = "".join(f"step {i}\n" for i in range(500))
-    path = write_notebook(tmp_path / "nb.ipynb", [new_code_cell("train()", outputs=[new_output("stream", name="stdout", text=log)])])
+    path = write_notebook(
+        tmp_path / "nb.ipynb", [new_code_cell("train()", outputs=[new_output("stream", name="stdout", text=log)])]
+    )
     notes = read_notes(path)
     assert "step 0\n" in notes.text and "step 499\n" in notes.text
     assert "step 250\n" not in notes.text
@@ -700,7 +708,9 @@ def test_notebook_html_table_output_escapes_pipes_and_markdown_output_is_kept(tm
     path = write_notebook(
         tmp_path / "nb.ipynb",
         [
-            new_code_cell("show(results)", outputs=[new_output("display_data", data={"text/html": html, "text/plain": "PLAIN"})]),
+            new_code_cell(
+                "show(results)", outputs=[new_output("display_data", data={"text/html": html, "text/plain": "PLAIN"})]
+            ),
             new_code_cell("report()", outputs=[new_output("display_data", data={"text/markdown": "**bold result**"})]),
         ],
     )
@@ -818,8 +828,10 @@ def build_docx(path: Path) -> Path:
     document.add_paragraph("warmup 10%", style="List Bullet 2")  # 6
     document.add_paragraph("batch 32", style="List Number")  # 7
     table = document.add_table(rows=3, cols=2)  # table 1
-    for row, values in zip(table.rows, [("model", "ndcg@10"), ("cross|encoder", "0.41"), ("bm25", "0.37")]):
-        for cell, value in zip(row.cells, values):
+    for row, values in zip(
+        table.rows, [("model", "ndcg@10"), ("cross|encoder", "0.41"), ("bm25", "0.37")], strict=False
+    ):
+        for cell, value in zip(row.cells, values, strict=False):
             cell.text = value
     document.add_heading("Findings", 2)  # 8
     paragraph = document.add_paragraph("first line")  # 9
@@ -934,7 +946,9 @@ def test_pdf_encrypted_with_empty_password_is_read(tmp_path):
     assert read_notes(path).text == "owner restrictions only\n"
 
 
-@pytest.mark.parametrize("content", [b"%PDF-1.4\n1 0 obj << /Type /Catalog", b"hello, not a pdf", b"%PDF-1.7\n" + b"\x00" * 50])
+@pytest.mark.parametrize(
+    "content", [b"%PDF-1.4\n1 0 obj << /Type /Catalog", b"hello, not a pdf", b"%PDF-1.7\n" + b"\x00" * 50]
+)
 def test_corrupt_pdf(tmp_path, content, caplog):
     path = tmp_path / "bad.pdf"
     path.write_bytes(content)

@@ -41,9 +41,26 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "__version__", "draft", "adraft", "Draft", "DraftOptions", "score", "score_text", "score_files", "load_rubric",
-    "DocumentReport", "Report", "Rubric", "SPEC_KINDS", "SpecBase", "spec_model", "read_notes",
-    "TranslatorError", "InputError", "RubricError", "ModelServiceError",
+    "SPEC_KINDS",
+    "DocumentReport",
+    "Draft",
+    "DraftOptions",
+    "InputError",
+    "ModelServiceError",
+    "Report",
+    "Rubric",
+    "RubricError",
+    "SpecBase",
+    "TranslatorError",
+    "__version__",
+    "adraft",
+    "draft",
+    "load_rubric",
+    "read_notes",
+    "score",
+    "score_files",
+    "score_text",
+    "spec_model",
 ]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily below

@@ -45,6 +45,7 @@ Deliberate behaviour worth knowing:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email.message
 import email.parser
 import email.utils
@@ -59,27 +60,28 @@ import string
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, Union
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
-    "Reply",
-    "Responder",
-    "ScriptedResponder",
+    "DEFAULT_MODELS",
+    "FAULT_KINDS",
     "EchoResponder",
     "OpenAIServer",
+    "Reply",
     "RequestLog",
-    "FAULT_KINDS",
-    "DEFAULT_MODELS",
-    "error_object",
-    "build_chat_completion",
+    "Responder",
+    "ScriptedResponder",
     "approx_tokens",
-    "parse_multipart",
+    "build_chat_completion",
+    "error_object",
     "load_responder",
     "main",
+    "parse_multipart",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -151,21 +153,21 @@ class Reply:
 
     # Convenience constructors for common scripted failures.
     @classmethod
-    def rate_limited(cls, retry_after_s: float = 1, message: str | None = None) -> "Reply":
+    def rate_limited(cls, retry_after_s: float = 1, message: str | None = None) -> Reply:
         """A 429 exactly like the fault injector sends (retry-after and retry-after-ms headers)."""
         return cls(status=429, error=_rate_limit_error(retry_after_s, message), headers=_retry_headers(retry_after_s))
 
     @classmethod
-    def server_error(cls, status: int = 500) -> "Reply":
+    def server_error(cls, status: int = 500) -> Reply:
         return cls(status=status, error=_server_error())
 
     @classmethod
-    def malformed(cls, raw_body: bytes = b'{"id": "chatcmpl-trunc", "object": "chat.comp') -> "Reply":
+    def malformed(cls, raw_body: bytes = b'{"id": "chatcmpl-trunc", "object": "chat.comp') -> Reply:
         return cls(raw_body=raw_body)
 
 
 Responder = Callable[[dict], Reply]
-ReplyLike = Union[Reply, str, dict, Callable[[dict], Any]]
+ReplyLike = Reply | str | dict | Callable[[dict], Any]
 
 
 def _coerce_reply(value: Any) -> Reply:
@@ -181,9 +183,7 @@ def _coerce_reply(value: Any) -> Reply:
     if isinstance(value, dict):
         return Reply(**value)
     if hasattr(value, "status") and hasattr(value, "content") and hasattr(value, "raw_body"):
-        return Reply(
-            **{name: getattr(value, name) for name in Reply.__dataclass_fields__ if hasattr(value, name)}
-        )
+        return Reply(**{name: getattr(value, name) for name in Reply.__dataclass_fields__ if hasattr(value, name)})
     raise TypeError(f"responder returned {type(value).__name__}; expected Reply, str or dict")
 
 
@@ -257,9 +257,7 @@ def error_object(
 
 
 def _server_error() -> dict:
-    return error_object(
-        "The server had an error while processing your request. Sorry about that!", type="server_error"
-    )
+    return error_object("The server had an error while processing your request. Sorry about that!", type="server_error")
 
 
 def _fmt_seconds(value: float | str) -> str:
@@ -270,7 +268,7 @@ def _fmt_seconds(value: float | str) -> str:
 def _retry_headers(retry_after_s: float | str) -> dict:
     return {
         "retry-after": _fmt_seconds(retry_after_s),
-        "retry-after-ms": str(int(round(float(retry_after_s) * 1000))),
+        "retry-after-ms": str(round(float(retry_after_s) * 1000)),
         "x-ratelimit-limit-requests": "60",
         "x-ratelimit-remaining-requests": "0",
         "x-ratelimit-reset-requests": f"{_fmt_seconds(retry_after_s)}s",
@@ -536,7 +534,7 @@ def _error_response(status: int, error: dict, headers: dict | None = None) -> _R
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    app: "OpenAIServer"
+    app: OpenAIServer
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._connections: set[socket.socket] = set()
@@ -557,10 +555,8 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -704,7 +700,7 @@ class OpenAIServer:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> "OpenAIServer":
+    def start(self) -> OpenAIServer:
         if self._httpd is not None:
             raise RuntimeError("server already started")
         self._stop.clear()
@@ -728,7 +724,7 @@ class OpenAIServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "OpenAIServer":
+    def __enter__(self) -> OpenAIServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -854,7 +850,10 @@ class OpenAIServer:
             # Log before sending, so that a client holding the response always finds it logged.
             request_id = _header(response.headers, "x-request-id") or request_id
             final = self.requests._update(
-                entry, status=response.status, request_id=request_id, outcome=outcome,
+                entry,
+                status=response.status,
+                request_id=request_id,
+                outcome=outcome,
                 duration_s=time.time() - started,
             )
             self._write_log_line(final)
@@ -949,20 +948,22 @@ class OpenAIServer:
             if purpose_field is None:
                 return _error_response(
                     400,
-                    error_object("Missing required parameter: 'purpose'.", param="purpose",
-                                 code="missing_required_parameter"),
+                    error_object(
+                        "Missing required parameter: 'purpose'.", param="purpose", code="missing_required_parameter"
+                    ),
                 )
             if file_field is None or file_field["filename"] is None:
                 return _error_response(
                     400,
-                    error_object("Missing required parameter: 'file'.", param="file",
-                                 code="missing_required_parameter"),
+                    error_object(
+                        "Missing required parameter: 'file'.", param="file", code="missing_required_parameter"
+                    ),
                 )
             purpose = purpose_field["data"].decode("utf-8", "replace")
             if purpose not in _FILE_PURPOSES:
                 return _error_response(
-                    400, error_object(f"Invalid value for 'purpose': {purpose!r}.", param="purpose",
-                                      code="invalid_value")
+                    400,
+                    error_object(f"Invalid value for 'purpose': {purpose!r}.", param="purpose", code="invalid_value"),
                 )
             obj = self._store_file(file_field["data"], file_field["filename"], purpose)
             return _json_response(200, obj)
@@ -1044,15 +1045,19 @@ class OpenAIServer:
         for name in ("input_file_id", "endpoint", "completion_window"):
             if name not in body:
                 return _error_response(
-                    400, error_object(f"Missing required parameter: '{name}'.", param=name,
-                                      code="missing_required_parameter")
+                    400,
+                    error_object(
+                        f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+                    ),
                 )
         with self._state_lock:
             stored = self._files.get(body["input_file_id"])
         if stored is None:
             return _error_response(
-                400, error_object(f"Invalid 'input_file_id': '{body['input_file_id']}'. File not found.",
-                                  param="input_file_id")
+                400,
+                error_object(
+                    f"Invalid 'input_file_id': '{body['input_file_id']}'. File not found.", param="input_file_id"
+                ),
             )
         if stored["obj"]["purpose"] != "batch":
             return _error_response(
@@ -1064,13 +1069,18 @@ class OpenAIServer:
                 error_object(
                     f"Invalid value for 'endpoint': {body['endpoint']!r}. "
                     "The test server only runs '/v1/chat/completions' batches.",
-                    param="endpoint", code="invalid_value",
+                    param="endpoint",
+                    code="invalid_value",
                 ),
             )
         if body["completion_window"] != "24h":
             return _error_response(
-                400, error_object("Invalid value for 'completion_window': only '24h' is supported.",
-                                  param="completion_window", code="invalid_value")
+                400,
+                error_object(
+                    "Invalid value for 'completion_window': only '24h' is supported.",
+                    param="completion_window",
+                    code="invalid_value",
+                ),
             )
         now = int(time.time())
         obj = {
@@ -1130,7 +1140,7 @@ class OpenAIServer:
         outputs: list[str] = []
         failures: list[str] = []
         input_tokens = output_tokens = 0
-        for line_no, item in requests:
+        for _line_no, item in requests:
             body = item["body"]
             request_id = _new_id("req_")
             problem = _validate_chat(body)
@@ -1138,9 +1148,7 @@ class OpenAIServer:
                 try:
                     response = _reply_response(body, self._call_responder(body))
                 except Exception as exc:
-                    response = _error_response(
-                        500, error_object(f"test server error: {exc!r}", type="server_error")
-                    )
+                    response = _error_response(500, error_object(f"test server error: {exc!r}", type="server_error"))
             else:
                 response = problem
             try:
@@ -1257,8 +1265,9 @@ def _validate_chat(body: Any) -> _Response | None:
     if "messages" not in body:
         return _error_response(
             400,
-            error_object("Missing required parameter: 'messages'.", param="messages",
-                         code="missing_required_parameter"),
+            error_object(
+                "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
+            ),
         )
     if not isinstance(body["messages"], list) or not body["messages"]:
         return _error_response(
@@ -1270,7 +1279,8 @@ def _validate_chat(body: Any) -> _Response | None:
             400,
             error_object(
                 "Streaming (stream=true) is not supported by the test server; send stream=false.",
-                param="stream", code="unsupported_parameter",
+                param="stream",
+                code="unsupported_parameter",
             ),
         )
     return None

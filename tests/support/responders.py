@@ -58,8 +58,14 @@ class ChainModel:
         schema = requested_schema(body)
         notes = notes_in(body)
         if schema == "Findings":
-            return {"decisions": [], "claims": [line.strip("- ") for line in notes.splitlines() if line.strip()][:20],
-                    "metric_deltas": [], "identifiers": [], "constraints": [], "uncertainties": []}
+            return {
+                "decisions": [],
+                "claims": [line.strip("- ") for line in notes.splitlines() if line.strip()][:20],
+                "metric_deltas": [],
+                "identifiers": [],
+                "constraints": [],
+                "uncertainties": [],
+            }
         if schema == "KindChoice":
             findings = str(body["messages"][-1]["content"])
             return {"kind": detect_kind(parse_document(findings)), "reason": "the findings match its signals"}

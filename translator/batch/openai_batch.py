@@ -152,7 +152,9 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
     opts = options.draft.resolved()
     engine, _ = opts.engine_to_use()
     if engine != "openai":
-        raise InputError("--mode openai-batch sends the drafting requests to the OpenAI Batch API: set OPENAI_API_KEY or --base-url")
+        raise InputError(
+            "--mode openai-batch sends the drafting requests to the OpenAI Batch API: set OPENAI_API_KEY or --base-url"
+        )
     from translator.drafting.prompts import prompt_versions
 
     out_dir = options.out_dir
@@ -226,8 +228,15 @@ def load_state(out_dir: Path) -> BatchState:
 def status(out_dir: Path, *, base_url: str | None = None, api_key: str | None = None) -> Step:
     """The phase, the job's status and its request counts (nothing changes)."""
     state = load_state(out_dir)
-    step = Step(action="waiting", out_dir=out_dir, phase=state.phase, round=state.round, batch_id=state.batch_id,
-                requests=state.requests, progress=_progress(state))
+    step = Step(
+        action="waiting",
+        out_dir=out_dir,
+        phase=state.phase,
+        round=state.round,
+        batch_id=state.batch_id,
+        requests=state.requests,
+        progress=_progress(state),
+    )
     if state.batch_id is None:
         step.batch_status = "not submitted"
         return step
@@ -247,8 +256,17 @@ def collect(out_dir: Path, *, base_url: str | None = None, api_key: str | None =
         return _submit_or_finish(state, out_dir, journal, client, {})
     batch = _api(client, "read the batch", lambda: client.batches.retrieve(state.batch_id))
     if batch.status in RUNNING:
-        return Step(action="waiting", out_dir=out_dir, phase=state.phase, round=state.round, batch_id=state.batch_id,
-                    batch_status=batch.status, requests=state.requests, request_counts=_counts(batch), progress=_progress(state))
+        return Step(
+            action="waiting",
+            out_dir=out_dir,
+            phase=state.phase,
+            round=state.round,
+            batch_id=state.batch_id,
+            batch_status=batch.status,
+            requests=state.requests,
+            request_counts=_counts(batch),
+            progress=_progress(state),
+        )
     if batch.status != "completed":
         reason = _ended_reason(batch)
         for _, report in state.pending():
@@ -259,7 +277,9 @@ def collect(out_dir: Path, *, base_url: str | None = None, api_key: str | None =
     rows: dict[str, dict[str, Any]] = {}
     for file_id in (batch.output_file_id, batch.error_file_id):
         if file_id:
-            text = _api(client, "download the batch results", lambda file_id=file_id: client.files.content(file_id).text)
+            text = _api(
+                client, "download the batch results", lambda file_id=file_id: client.files.content(file_id).text
+            )
             for line in text.splitlines():
                 try:
                     row = json.loads(line)
@@ -284,7 +304,9 @@ def collect(out_dir: Path, *, base_url: str | None = None, api_key: str | None =
 # --- phases -----------------------------------------------------------------------------------
 
 
-def _submit_or_finish(state: BatchState, out_dir: Path, journal: Journal, client: Any, notes_cache: dict[int, Notes]) -> Step:
+def _submit_or_finish(
+    state: BatchState, out_dir: Path, journal: Journal, client: Any, notes_cache: dict[int, Notes]
+) -> Step:
     """Submit the current phase's job over the pending reports, or end the run if none is left."""
     lines = _request_lines(state, journal, notes_cache)
     if not lines:
@@ -296,16 +318,36 @@ def _submit_or_finish(state: BatchState, out_dir: Path, journal: Journal, client
             f"limits of {MAX_REQUESTS:,} requests and 200 MB per job; translate the corpus in parts"
         )
     _save(state, out_dir)  # batch_id null: a crash from here on is resubmitted by `collect`
-    upload = _api(client, "upload the batch input", lambda: client.files.create(
-        file=(f"translator-{state.phase}.jsonl", payload, "application/jsonl"), purpose="batch"))
-    batch = _api(client, "create the batch", lambda: client.batches.create(
-        input_file_id=upload.id, endpoint=ENDPOINT, completion_window=COMPLETION_WINDOW,
-        metadata={"tool": "spec-translator", "phase": state.phase, "round": str(state.round)}))
+    upload = _api(
+        client,
+        "upload the batch input",
+        lambda: client.files.create(
+            file=(f"translator-{state.phase}.jsonl", payload, "application/jsonl"), purpose="batch"
+        ),
+    )
+    batch = _api(
+        client,
+        "create the batch",
+        lambda: client.batches.create(
+            input_file_id=upload.id,
+            endpoint=ENDPOINT,
+            completion_window=COMPLETION_WINDOW,
+            metadata={"tool": "spec-translator", "phase": state.phase, "round": str(state.round)},
+        ),
+    )
     state.batch_id, state.input_file_id, state.requests = batch.id, upload.id, len(lines)
     state.jobs.append({"phase": state.phase, "round": str(state.round), "batch_id": batch.id})
     _save(state, out_dir)
-    return Step(action="submitted", out_dir=out_dir, phase=state.phase, round=state.round, batch_id=batch.id,
-                batch_status=batch.status, requests=len(lines), progress=_progress(state))
+    return Step(
+        action="submitted",
+        out_dir=out_dir,
+        phase=state.phase,
+        round=state.round,
+        batch_id=batch.id,
+        batch_status=batch.status,
+        requests=len(lines),
+        progress=_progress(state),
+    )
 
 
 def _request_lines(state: BatchState, journal: Journal, notes_cache: dict[int, Notes]) -> list[str]:
@@ -322,7 +364,9 @@ def _request_lines(state: BatchState, journal: Journal, notes_cache: dict[int, N
 
     def add(custom_id: str, step: str, variables: dict[str, Any], schema: type[BaseModel]) -> None:
         body = structured_request(step, variables, schema, state.model)
-        lines.append(json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}, ensure_ascii=False))
+        lines.append(
+            json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}, ensure_ascii=False)
+        )
 
     for index, report in state.pending():
         notes = notes_cache.get(index) or _reread(state, report, journal)
@@ -341,7 +385,12 @@ def _request_lines(state: BatchState, journal: Journal, notes_cache: dict[int, N
             add(_custom_id(index, "draft", 0), "draft", draft_variables(report.kind, findings, notes.text), model)
         else:
             spec = model.model_validate(report.spec) if report.spec is not None else empty_spec(report.kind)
-            add(_custom_id(index, "repair", state.round), "repair", repair_variables(spec, report.problems, notes.text), model)
+            add(
+                _custom_id(index, "repair", state.round),
+                "repair",
+                repair_variables(spec, report.problems, notes.text),
+                model,
+            )
     return lines
 
 
@@ -416,16 +465,27 @@ def _answer(row: dict[str, Any] | None, state: BatchState, report: ReportState) 
         usage = body["usage"]
         input_tokens, output_tokens = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
         cost = cost_of(state.model, input_tokens, output_tokens, state.prices)
-        report.usage.add(Usage(
-            calls=1, input_tokens=input_tokens, output_tokens=output_tokens,
-            cost_usd=None if cost is None else round(cost * BATCH_PRICE_FACTOR, 6),  # the Batch API's half price
-        ))
+        report.usage.add(
+            Usage(
+                calls=1,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_usd=None if cost is None else round(cost * BATCH_PRICE_FACTOR, 6),  # the Batch API's half price
+            )
+        )
     error = row.get("error")
     if isinstance(error, dict) and error:
-        return None, f"the request failed ({error.get('code') or 'error'}: {_one_line(str(error.get('message') or ''))})"
+        return (
+            None,
+            f"the request failed ({error.get('code') or 'error'}: {_one_line(str(error.get('message') or ''))})",
+        )
     code = response.get("status_code")
     if code != 200:
-        detail = body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+        detail = (
+            body.get("error", {}).get("message")
+            if isinstance(body, dict) and isinstance(body.get("error"), dict)
+            else None
+        )
         return None, f"the request failed with status {code}" + (f": {_one_line(str(detail))}" if detail else "")
     return body, None
 
@@ -434,13 +494,19 @@ def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, 
     """Finish a report as the live path does (questions for the gaps, then the gate), write and journal it."""
     opts = DraftOptions(engine="openai", model=state.model, verdict=state.verdict)
     if report.spec is None:
-        result: Draft = failed_draft(notes, report.kind, opts, report.usage, report.failure or "the model returned no usable spec", report.round)
+        result: Draft = failed_draft(
+            notes, report.kind, opts, report.usage, report.failure or "the model returned no usable spec", report.round
+        )
     else:
         spec = spec_model(report.kind).model_validate(report.spec)
         gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
         if not gate.accepted:
             spec, gate = gate_with_questions(
-                spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes), expected=gate.report.concerns
+                spec,
+                notes.text,
+                verdict=opts.verdict,
+                front_matter=notes_front_matter(notes),
+                expected=gate.report.concerns,
             )
         result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=report.usage, rounds=report.round)
         result.failure = report.failure
@@ -450,11 +516,20 @@ def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, 
     written = write_draft(result, paths.markdown)
     report.status = "accepted" if result.accepted else "rejected"
     report.findings = report.spec = None  # done: keep the state file small
-    journal.record(Entry.of_draft(
-        result, path=report.path, sha256=report.sha256, engine=ENGINE, model=state.model,
-        prompt_versions=state.prompt_versions, written=written, out_dir=out_dir, usage=report.usage,
-        seconds=time.time() - report.started,
-    ))
+    journal.record(
+        Entry.of_draft(
+            result,
+            path=report.path,
+            sha256=report.sha256,
+            engine=ENGINE,
+            model=state.model,
+            prompt_versions=state.prompt_versions,
+            written=written,
+            out_dir=out_dir,
+            usage=report.usage,
+            seconds=time.time() - report.started,
+        )
+    )
 
 
 def _fail(state: BatchState, report: ReportState, journal: Journal, reason: str) -> None:
@@ -468,8 +543,14 @@ def _fail(state: BatchState, report: ReportState, journal: Journal, reason: str)
 
 def _entry_failed(state: BatchState, path: str, sha256: str, reason: str, started: float) -> Entry:
     return Entry(
-        path=path, sha256=sha256, engine=ENGINE, model=state.model, prompt_versions=state.prompt_versions,
-        status="failed", reason=_one_line(reason), seconds=round(time.time() - started, 3),
+        path=path,
+        sha256=sha256,
+        engine=ENGINE,
+        model=state.model,
+        prompt_versions=state.prompt_versions,
+        status="failed",
+        reason=_one_line(reason),
+        seconds=round(time.time() - started, 3),
     )
 
 
@@ -481,7 +562,9 @@ def _finish(state: BatchState, out_dir: Path, journal: Journal) -> Step:
     corpus = summary["corpus"]
     assert isinstance(corpus, dict)
     progress = _progress(state)
-    result = BatchResult(progress=progress, summary_path=summary_path, index_path=index_path, problems=problems, corpus=corpus)
+    result = BatchResult(
+        progress=progress, summary_path=summary_path, index_path=index_path, problems=problems, corpus=corpus
+    )
     return Step(action="done", out_dir=out_dir, phase=state.phase, round=state.round, progress=progress, result=result)
 
 
@@ -544,7 +627,9 @@ def _api(client: Any, what: str, call: Callable[[], T]) -> T:
     try:
         return call()
     except openai.AuthenticationError:
-        raise ModelServiceError(f"{where} rejected the API key (401) when asked to {what}; check OPENAI_API_KEY") from None
+        raise ModelServiceError(
+            f"{where} rejected the API key (401) when asked to {what}; check OPENAI_API_KEY"
+        ) from None
     except openai.APIStatusError as exc:
         raise ModelServiceError(f"{where} could not {what} ({exc.status_code}): {_one_line(exc.message)}") from None
     except openai.APIConnectionError:

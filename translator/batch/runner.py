@@ -99,7 +99,9 @@ async def run_batch(
 
     async def worker() -> None:
         while (path := await queue.get()) is not None:
-            outcome = await _one(path, bases[path], journal, out_dir, opts, options, engine, model, versions, session, progress)
+            outcome = await _one(
+                path, bases[path], journal, out_dir, opts, options, engine, model, versions, session, progress
+            )
             progress.count(outcome, path)
             notify(progress)
 
@@ -118,7 +120,9 @@ async def run_batch(
     summary_path, index_path, summary = write_corpus_report(out_dir, journal, files, problems)
     corpus = summary["corpus"]
     assert isinstance(corpus, dict)
-    return BatchResult(progress=progress, summary_path=summary_path, index_path=index_path, problems=problems, corpus=corpus)
+    return BatchResult(
+        progress=progress, summary_path=summary_path, index_path=index_path, problems=problems, corpus=corpus
+    )
 
 
 def batch_files(arguments: list[str]) -> tuple[list[str], list[Problem]]:
@@ -134,7 +138,9 @@ def batch_files(arguments: list[str]) -> tuple[list[str], list[Problem]]:
         else:
             problems.append(Problem("-", "batch reads files, not standard input"))
     if not files:
-        raise InputError("no input files to translate" + (f" ({problems[0].path}: {problems[0].message})" if problems else ""))
+        raise InputError(
+            "no input files to translate" + (f" ({problems[0].path}: {problems[0].message})" if problems else "")
+        )
     return files, problems
 
 
@@ -162,8 +168,16 @@ async def _one(
         written = write_draft(result, paths.markdown)
         progress.usage.add(result.usage)
         entry = Entry.of_draft(
-            result, path=path, sha256=fingerprint[0], engine=engine, model=model, prompt_versions=versions,
-            written=written, out_dir=out_dir, usage=result.usage, seconds=time.monotonic() - started,
+            result,
+            path=path,
+            sha256=fingerprint[0],
+            engine=engine,
+            model=model,
+            prompt_versions=versions,
+            written=written,
+            out_dir=out_dir,
+            usage=result.usage,
+            seconds=time.monotonic() - started,
         )
     except (TranslatorError, OSError) as exc:
         entry = _failed(path, engine, model, versions, str(exc), started)
@@ -175,8 +189,14 @@ async def _one(
 
 def _failed(path: str, engine: str, model: str | None, versions: str | None, reason: str, started: float) -> Entry:
     return Entry(
-        path=path, sha256="", engine=engine, model=model, prompt_versions=versions, status="failed",
-        reason=" ".join(reason.split()), seconds=round(time.monotonic() - started, 3),
+        path=path,
+        sha256="",
+        engine=engine,
+        model=model,
+        prompt_versions=versions,
+        status="failed",
+        reason=" ".join(reason.split()),
+        seconds=round(time.monotonic() - started, 3),
     )
 
 

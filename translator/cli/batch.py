@@ -39,23 +39,37 @@ def register(app: typer.Typer) -> None:
 
 def batch_command(
     inputs: list[str] = typer.Argument(
-        ..., metavar="INPUT...",
+        ...,
+        metavar="INPUT...",
         help="Files, folders (recursive) and globs of .md .txt .ipynb .html .docx .pdf; or `status DIR` / `collect DIR` (openai-batch mode).",
     ),
     out_dir: Path | None = typer.Option(None, "--out", "-o", help="Output folder (created if missing); required."),
     mode: str = typer.Option(
-        "sync", "--mode",
+        "sync",
+        "--mode",
         help="sync (live calls) or openai-batch (the OpenAI Batch API: half the price, within 24 h; needs a key or --base-url; "
         "chooses the kind locally, without the classify step).",
     ),
     kind: str | None = typer.Option(None, "--kind", "-k", help="Spec kind for every report; default: per report."),
-    engine: str | None = typer.Option(None, "--engine", "-e", help="offline, openai, or auto (openai when a key or base URL is set)."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL)."),
-    concurrency: int | None = typer.Option(None, "--concurrency", "-c", min=1, max=256, help="Reports drafted at once (default 4)."),
+    engine: str | None = typer.Option(
+        None, "--engine", "-e", help="offline, openai, or auto (openai when a key or base URL is set)."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini)."
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL)."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-c", min=1, max=256, help="Reports drafted at once (default 4)."
+    ),
     rpm: int | None = typer.Option(None, "--rpm", min=1, help="Never exceed this many model requests per minute."),
-    tpm: int | None = typer.Option(None, "--tpm", min=1, help="Never exceed this many tokens per minute (estimated before sending)."),
-    max_repairs: int | None = typer.Option(None, "--max-repairs", min=0, max=10, help="Repair rounds per report (default 2)."),
+    tpm: int | None = typer.Option(
+        None, "--tpm", min=1, help="Never exceed this many tokens per minute (estimated before sending)."
+    ),
+    max_repairs: int | None = typer.Option(
+        None, "--max-repairs", min=0, max=10, help="Repair rounds per report (default 2)."
+    ),
     structured_output: str | None = typer.Option(None, "--structured-output", help="auto, json_schema, tools or json."),
     no_resume: bool = typer.Option(False, "--no-resume", help="Redo every report, ignoring the journal."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model answers."),
@@ -75,7 +89,9 @@ def batch_command(
     draft_options = _options(config, engine, model, base_url, max_repairs, structured_output, no_cache)
     chosen, notice = draft_options.resolved().engine_to_use()
     if mode == "openai-batch" and chosen != "openai":
-        raise InputError("--mode openai-batch needs the openai engine: set OPENAI_API_KEY or --base-url (and not --engine offline)")
+        raise InputError(
+            "--mode openai-batch needs the openai engine: set OPENAI_API_KEY or --base-url (and not --engine offline)"
+        )
     if notice and not quiet:
         err.print(f"[dim]note: {notice}[/]")
     if out_dir.exists() and not out_dir.is_dir():
@@ -127,7 +143,10 @@ def _report_step(step) -> int:  # type: ignore[no-untyped-def]
     """What submit or collect did, for people; the exit code of the batch command."""
     folder = step.out_dir
     if step.action == "waiting":
-        out.print(f"phase {_phase(step)}: batch {step.batch_id} is {step.batch_status}{_done(step)}; not finished, collect again later", markup=False)
+        out.print(
+            f"phase {_phase(step)}: batch {step.batch_id} is {step.batch_status}{_done(step)}; not finished, collect again later",
+            markup=False,
+        )
         return 0
     if step.action == "submitted":
         out.print(f"submitted phase {_phase(step)}: batch {step.batch_id} ({step.requests} requests)", markup=False)
@@ -158,13 +177,22 @@ def _report_counts(progress) -> str:  # type: ignore[no-untyped-def]
 
 
 def _with_progress(inputs, options, run_batch):  # type: ignore[no-untyped-def]
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (
         TextColumn("[bold]translating"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("[green]{task.fields[accepted]} ok[/] [yellow]{task.fields[rejected]} rejected[/] [red]{task.fields[failed]} failed[/]"),
+        TextColumn(
+            "[green]{task.fields[accepted]} ok[/] [yellow]{task.fields[rejected]} rejected[/] [red]{task.fields[failed]} failed[/]"
+        ),
         TextColumn("{task.fields[tokens]} tok {task.fields[cost]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
@@ -176,8 +204,14 @@ def _with_progress(inputs, options, run_batch):  # type: ignore[no-untyped-def]
             usage = progress.usage
             cost = "" if usage.cost_usd is None else f"${usage.cost_usd:.3f}"
             bar.update(
-                task, total=progress.total, completed=progress.done, accepted=progress.accepted + progress.skipped,
-                rejected=progress.rejected, failed=progress.failed, tokens=f"{usage.input_tokens + usage.output_tokens:,}", cost=cost,
+                task,
+                total=progress.total,
+                completed=progress.done,
+                accepted=progress.accepted + progress.skipped,
+                rejected=progress.rejected,
+                failed=progress.failed,
+                tokens=f"{usage.input_tokens + usage.output_tokens:,}",
+                cost=cost,
             )
 
         import asyncio

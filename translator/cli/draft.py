@@ -34,13 +34,32 @@ def register(app: typer.Typer) -> None:
 
 def draft_command(
     notes: str = typer.Argument(..., metavar="NOTES", help="Notes: .md .txt .ipynb .html .docx .pdf, or - for stdin."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Where to write the spec (default: <notes>.spec.md beside the notes)."),
-    kind: str | None = typer.Option(None, "--kind", "-k", help="Spec kind (see `translator rubrics list`); default: front matter, else chosen from the notes."),
-    engine: str | None = typer.Option(None, "--engine", "-e", help="offline (rules, no model), openai (any OpenAI-compatible server), or auto."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL), e.g. http://localhost:11434/v1."),
-    max_repairs: int | None = typer.Option(None, "--max-repairs", min=0, max=10, help="Repair rounds after a failed gate (default 2)."),
-    structured_output: str | None = typer.Option(None, "--structured-output", help="auto, json_schema, tools or json (for servers without json_schema)."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Where to write the spec (default: <notes>.spec.md beside the notes)."
+    ),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        "-k",
+        help="Spec kind (see `translator rubrics list`); default: front matter, else chosen from the notes.",
+    ),
+    engine: str | None = typer.Option(
+        None, "--engine", "-e", help="offline (rules, no model), openai (any OpenAI-compatible server), or auto."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini)."
+    ),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL), e.g. http://localhost:11434/v1.",
+    ),
+    max_repairs: int | None = typer.Option(
+        None, "--max-repairs", min=0, max=10, help="Repair rounds after a failed gate (default 2)."
+    ),
+    structured_output: str | None = typer.Option(
+        None, "--structured-output", help="auto, json_schema, tools or json (for servers without json_schema)."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ask the model again even if the same call is cached."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths and errors."),
     as_json: bool = typer.Option(False, "--json", help="Print the draft result as JSON on stdout."),
@@ -128,7 +147,10 @@ def _panel(result, written: list[Path], engine: str) -> None:  # type: ignore[no
     if result.engine == "openai":
         usage = result.usage
         cost = "unknown price" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
-        body.add_row("usage", f"{usage.calls} calls ({usage.cached_calls} cached), {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, {cost}")
+        body.add_row(
+            "usage",
+            f"{usage.calls} calls ({usage.cached_calls} cached), {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, {cost}",
+        )
         body.add_row("repairs", str(result.rounds))
     body.add_row("wrote", escape(", ".join(str(p) for p in written)))
     out.print(Panel(body, title=title, title_align="left", expand=False))

@@ -40,7 +40,9 @@ def render_document(document: DocumentReport, console: Console) -> None:
         f"{verdict} [bold]{escape(document.path)}[/]  score {document.score}/100  "
         f"[dim]kind {document.kind}, rubric {escape(document.rubric)}[/]"
     )
-    concerns = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 2), expand=False)
+    concerns = Table(
+        show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 2), expand=False
+    )
     # Identify-columns never shrink; only the evidence gives way on a narrow terminal.
     concerns.add_column("concern", no_wrap=True, min_width=14)
     concerns.add_column("status", no_wrap=True, min_width=12)

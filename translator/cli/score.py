@@ -30,13 +30,28 @@ def register(app: typer.Typer) -> None:
 
 
 def score(
-    paths: list[str] = typer.Argument(..., metavar="PATH...", help="Spec files, folders (searched recursively), globs, or - for stdin."),
-    kind: str | None = typer.Option(None, "--kind", "-k", help="Score as this kind (see `translator rubrics list`); default: front matter `kind:` or detection."),
-    rubric: str | None = typer.Option(None, "--rubric", "-r", help="A rubric kind or YAML file to use for every document."),
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH...", help="Spec files, folders (searched recursively), globs, or - for stdin."
+    ),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        "-k",
+        help="Score as this kind (see `translator rubrics list`); default: front matter `kind:` or detection.",
+    ),
+    rubric: str | None = typer.Option(
+        None, "--rubric", "-r", help="A rubric kind or YAML file to use for every document."
+    ),
     output_format: str | None = typer.Option(None, "--format", "-f", help=f"Output format: {', '.join(FORMATS)}."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
-    fail_under: float | None = typer.Option(None, "--fail-under", min=0, max=100, help="Fail a document scoring below N (default: the rubric's pass score)."),
-    fail_on: str | None = typer.Option(None, "--fail-on", help="Fail a document with any finding of this severity or worse: error, warning or info (default: error)."),
+    fail_under: float | None = typer.Option(
+        None, "--fail-under", min=0, max=100, help="Fail a document scoring below N (default: the rubric's pass score)."
+    ),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Fail a document with any finding of this severity or worse: error, warning or info (default: error).",
+    ),
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Refuse files larger than this (default 5 MB)."),
 ) -> int:
     """Score specs against the rubric: each concern present, incomplete or missing, with line-precise findings."""
@@ -47,7 +62,9 @@ def score(
     severity = fail_on or config.fail_on
     if severity not in Severity.__members__:
         raise InputError(f"--fail-on must be error, warning or info, not {severity!r}")
-    verdict = Verdict(fail_under=fail_under if fail_under is not None else config.fail_under, fail_on=Severity(severity))
+    verdict = Verdict(
+        fail_under=fail_under if fail_under is not None else config.fail_under, fail_on=Severity(severity)
+    )
     report = score_files(
         paths,
         kind=kind or config.kind,

@@ -17,5 +17,13 @@ from translator.drafting.api import (
 from translator.drafting.usage import Usage
 
 __all__ = [
-    "DEFAULT_MODEL", "Draft", "DraftOptions", "OutputPaths", "Usage", "adraft", "default_output", "draft", "write_draft",
+    "DEFAULT_MODEL",
+    "Draft",
+    "DraftOptions",
+    "OutputPaths",
+    "Usage",
+    "adraft",
+    "default_output",
+    "draft",
+    "write_draft",
 ]

@@ -222,7 +222,9 @@ async def _draft_openai(
             await session.aclose()
 
 
-async def _run_chain(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object) -> Draft:
+async def _run_chain(
+    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object
+) -> Draft:
     """Run the chain, counting only this draft's calls (a batch shares the session)."""
     from translator.drafting.service import ModelSession, usage_of_this_task
 
@@ -253,8 +255,12 @@ async def _chain_rounds(
         rounds = round_number
         try:
             if spec is None:
-                spec = await chain.draft(chosen, findings, notes.text) if round_number == 0 else await chain.repair(
-                    empty_spec(chosen), [f"your previous answer was unusable: {failure}"], notes.text
+                spec = (
+                    await chain.draft(chosen, findings, notes.text)
+                    if round_number == 0
+                    else await chain.repair(
+                        empty_spec(chosen), [f"your previous answer was unusable: {failure}"], notes.text
+                    )
                 )
             else:
                 spec = await chain.repair(spec, problems, notes.text)
@@ -277,7 +283,11 @@ async def _chain_rounds(
         return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
     if not gate.accepted:
         spec, gate = gate_with_questions(
-            spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes), expected=gate.report.concerns
+            spec,
+            notes.text,
+            verdict=opts.verdict,
+            front_matter=notes_front_matter(notes),
+            expected=gate.report.concerns,
         )
     result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
     result.prompt_versions = prompt_versions()
@@ -291,9 +301,7 @@ def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Findi
     deferred_rules = ("-present", "-adequate")
     candidates = gate.blocking(verdict) or [f for f in gate.report.findings if f.severity.value == "warning"]
     return [
-        f
-        for f in candidates
-        if f.rule == "grounding" or not (f.concern in asked and f.rule.endswith(deferred_rules))
+        f for f in candidates if f.rule == "grounding" or not (f.concern in asked and f.rule.endswith(deferred_rules))
     ]
 
 
@@ -302,7 +310,9 @@ def empty_spec(kind: str) -> SpecBase:
     return model.model_validate({name: ("" if name == "title" else []) for name in model.model_fields})
 
 
-def finished_draft(notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int) -> Draft:
+def finished_draft(
+    notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int
+) -> Draft:
     return Draft(
         source=notes.path,
         kind=spec.kind,
@@ -326,8 +336,18 @@ def failed_draft(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, fail
         f"## Open questions for the researcher\n\n{questions}\n"
     )
     return Draft(
-        source=notes.path, kind=kind, engine="openai", model=opts.model, accepted=False, rounds=rounds,
-        spec=None, markdown=markdown, report=None, grounding=[], usage=usage, failure=failure,
+        source=notes.path,
+        kind=kind,
+        engine="openai",
+        model=opts.model,
+        accepted=False,
+        rounds=rounds,
+        spec=None,
+        markdown=markdown,
+        report=None,
+        grounding=[],
+        usage=usage,
+        failure=failure,
     )
 
 

@@ -62,7 +62,9 @@ class DraftingChain:
 
     async def repair(self, spec: SpecBase, problems: list[Finding] | list[str], notes: str) -> SpecBase:
         self.on_step("repairing the draft")
-        return await _step(self.session, "repair", spec_model(spec.kind)).ainvoke(repair_variables(spec, problems, notes))
+        return await _step(self.session, "repair", spec_model(spec.kind)).ainvoke(
+            repair_variables(spec, problems, notes)
+        )
 
 
 def draft_variables(kind: str, findings: Findings, notes: str) -> dict[str, str]:
@@ -98,8 +100,15 @@ def kind_variables(kind: str) -> dict[str, str]:
             if c.concern == concern and c.check == "concern_adequate" and c.decides_status
         ]
         requirement = f"; must name {'; '.join(needs)}" if needs else ""
-        lines.append(f"- {concern} ({vocabulary.concerns[concern].title}){requirement}. If unsettled, ask: {vocabulary.concerns[concern].question}")
-    return {"kind": kind, "kind_title": rubric.title, "kind_description": rubric.description, "concerns": "\n".join(lines)}
+        lines.append(
+            f"- {concern} ({vocabulary.concerns[concern].title}){requirement}. If unsettled, ask: {vocabulary.concerns[concern].question}"
+        )
+    return {
+        "kind": kind,
+        "kind_title": rubric.title,
+        "kind_description": rubric.description,
+        "concerns": "\n".join(lines),
+    }
 
 
 def split_notes(notes: str, chunk_tokens: int) -> list[str]:
@@ -135,4 +144,3 @@ def _describe(finding: Finding) -> str:
     where = f" (line {finding.line})" if finding.line else ""
     concern = f"[{finding.concern}] " if finding.concern else ""
     return f"{concern}{finding.message}{where}"
-

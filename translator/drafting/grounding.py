@@ -21,7 +21,9 @@ from translator.rubric.report import Finding
 
 RULE = "grounding"
 _NUMBER = re.compile(r"(?<![\w.])[-+−]?\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
-_IDENTIFIER = re.compile(r"`([^`\n]+)`|\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b|\b([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\b")
+_IDENTIFIER = re.compile(
+    r"`([^`\n]+)`|\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b|\b([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\b"
+)
 # Words that are dotted or underscored in ordinary prose and name nothing in the notes.
 _PROSE = {"e.g", "i.e", "etc", "vs", "a.m", "p.m"}
 

@@ -26,7 +26,12 @@ _HANDLING_START = re.compile(
     r"^(fall|return|use|serve|log|alert|page|skip|drop|reject|retry|default|impute|fill|clip|cap|raise|block|roll|disable|switch|treat|set|emit|flag|exclude|quarantine)",
     re.I,
 )
-_MATRIX_SIGNALS = (("accuracy", "accuracy_metric"), ("latency", "latency_metric"), ("cost", "cost_metric"), ("maintenance", "maintenance"))
+_MATRIX_SIGNALS = (
+    ("accuracy", "accuracy_metric"),
+    ("latency", "latency_metric"),
+    ("cost", "cost_metric"),
+    ("maintenance", "maintenance"),
+)
 _WORDS_IN_TITLE = 12
 
 
@@ -37,7 +42,9 @@ def draft_offline(notes_text: str, kind: str, *, title: str | None = None, doc: 
     return ask_for_gaps(spec, said)
 
 
-def file_notes(notes_text: str, kind: str, *, title: str | None = None, doc: Document | None = None) -> tuple[SpecBase, Said]:
+def file_notes(
+    notes_text: str, kind: str, *, title: str | None = None, doc: Document | None = None
+) -> tuple[SpecBase, Said]:
     """The notes filed under the fields of a ``kind`` spec, without questions yet; and what the
     notes say about each concern they leave unsettled, for the questions to quote."""
     vocabulary = load_vocabulary()
@@ -92,7 +99,12 @@ def _units(doc: Document) -> list[list[Block]]:
     units: list[list[Block]] = []
     for block in doc.blocks:
         previous = units[-1][-1] if units else None
-        if block.kind == "table_row" and previous is not None and previous.kind == "table_row" and previous.index == block.index - 1:
+        if (
+            block.kind == "table_row"
+            and previous is not None
+            and previous.kind == "table_row"
+            and previous.index == block.index - 1
+        ):
             units[-1].append(block)
         else:
             units.append([block])
@@ -126,7 +138,9 @@ def _worth_keeping(block: Block, matcher: SignalMatcher) -> bool:
     return any(matcher.block_has(block, signal) for signal in ("number", "identifier", "decision"))
 
 
-def _file_table(unit: list[Block], fields: dict[str, list[object]], evidence: list[str], matcher: SignalMatcher, kind: str) -> None:
+def _file_table(
+    unit: list[Block], fields: dict[str, list[object]], evidence: list[str], matcher: SignalMatcher, kind: str
+) -> None:
     header, *rows = unit
     columns = [cell.strip() for cell in header.text.split(" | ")]
     if kind == "tradeoff-memo" and rows and "decision_matrix" in fields:

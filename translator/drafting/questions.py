@@ -40,7 +40,7 @@ def with_questions(spec: SpecBase, concerns: Iterable[str], said: Said | None = 
         question = vocabulary.concerns[concern].question
         quoted = (said or {}).get(concern)
         if quoted:
-            question = f"{question.rstrip('?')}? The notes say: \"{'; '.join(quoted)}\""
+            question = f'{question.rstrip("?")}? The notes say: "{"; ".join(quoted)}"'
         questions.append(OpenQuestion(concern=concern, question=question))
     return spec.model_copy(update={"open_questions": questions})
 

@@ -17,7 +17,12 @@ from translator.rubric import load_vocabulary
 OPEN_QUESTIONS_HEADING = "Open questions for the researcher"
 EVIDENCE_HEADING = "Evidence"
 _UNKNOWN = re.compile(r"^\s*(n/?a|unknown|not (measured|known|stated|reported|given)|tbd|tbc|-|—|\?)?\s*\.?\s*$", re.I)
-_MATRIX_COLUMNS = (("accuracy", "Accuracy"), ("latency", "p95 latency"), ("cost", "Cost"), ("maintenance", "Maintenance"))
+_MATRIX_COLUMNS = (
+    ("accuracy", "Accuracy"),
+    ("latency", "p95 latency"),
+    ("cost", "Cost"),
+    ("maintenance", "Maintenance"),
+)
 
 
 def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = None) -> str:
@@ -40,7 +45,11 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
         for item in spec.open_questions:
             # The concern goes after the question, not before it as a lead-in: a lead-in
             # would name the concern, and a question must never pass for its content.
-            title = vocabulary.concerns[item.concern].title if item.concern in vocabulary.concerns else _inline(item.concern)
+            title = (
+                vocabulary.concerns[item.concern].title
+                if item.concern in vocabulary.concerns
+                else _inline(item.concern)
+            )
             lines.append(f"- {_as_question(item.question)} ({title.lower()})")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -71,7 +80,9 @@ def _failure_line(item: FailureMode) -> str:
 
 def _matrix(rows: list[MatrixRow]) -> list[str]:
     # A column nobody measured is dropped, so a header alone never passes for a measurement.
-    columns = [(field, title) for field, title in _MATRIX_COLUMNS if any(not _UNKNOWN.match(getattr(r, field)) for r in rows)]
+    columns = [
+        (field, title) for field, title in _MATRIX_COLUMNS if any(not _UNKNOWN.match(getattr(r, field)) for r in rows)
+    ]
     header = ["Option", *(title for _, title in columns)]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:

@@ -199,7 +199,9 @@ class ModelSession:
     def method(self) -> str:
         return self._methods[0]
 
-    async def structured(self, step: str, prompt: ChatPromptTemplate, variables: dict[str, Any], schema: type[BaseModel]) -> BaseModel:
+    async def structured(
+        self, step: str, prompt: ChatPromptTemplate, variables: dict[str, Any], schema: type[BaseModel]
+    ) -> BaseModel:
         """Ask the model for an instance of ``schema``; cached, retried, accounted."""
         messages = prompt.format_messages(**variables)
         while True:
@@ -228,7 +230,9 @@ class ModelSession:
                 self.cache.put(key, {"output": output.model_dump(mode="json"), "step": step})
             return output
 
-    async def _call_with_retries(self, step: str, messages: list[BaseMessage], schema: type[BaseModel], method: str) -> BaseModel:
+    async def _call_with_retries(
+        self, step: str, messages: list[BaseMessage], schema: type[BaseModel], method: str
+    ) -> BaseModel:
         runnable = self._structured_model(schema, method)
         if method == "json_mode":
             messages = [*messages, _json_instructions(schema)]
@@ -295,7 +299,10 @@ class ModelSession:
         usage: dict[str, Any] = {}
         completion = getattr(exc, "completion", None)
         if completion is not None and getattr(completion, "usage", None) is not None:
-            usage = {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens}
+            usage = {
+                "prompt_tokens": completion.usage.prompt_tokens,
+                "completion_tokens": completion.usage.completion_tokens,
+            }
         else:
             response = getattr(exc, "response", None)
             try:
@@ -340,8 +347,7 @@ def _json_instructions(schema: type[BaseModel]) -> BaseMessage:
     from langchain_core.messages import SystemMessage
 
     return SystemMessage(
-        content="Answer with one JSON object only, no prose, matching this JSON schema:\n"
-        + _schema_json(schema)
+        content="Answer with one JSON object only, no prose, matching this JSON schema:\n" + _schema_json(schema)
     )
 
 
@@ -388,7 +394,10 @@ def _retry_after(headers: Any) -> float | None:
 
 def _unsupported_format(exc: openai.BadRequestError) -> bool:
     text = f"{exc.message} {exc.param or ''}".lower()
-    return any(word in text for word in ("response_format", "json_schema", "structured output", "tool_choice", "tools are not supported"))
+    return any(
+        word in text
+        for word in ("response_format", "json_schema", "structured output", "tool_choice", "tools are not supported")
+    )
 
 
 def _service_error(exc: BaseException, settings: ModelSettings, messages: list[BaseMessage]) -> ModelServiceError:
@@ -400,7 +409,11 @@ def _service_error(exc: BaseException, settings: ModelSettings, messages: list[B
     if isinstance(exc, openai.NotFoundError):
         return ModelServiceError(f"model '{settings.model}' not found at {where} (404); choose one with --model")
     if isinstance(exc, openai.BadRequestError):
-        if exc.code == "context_length_exceeded" or "context length" in exc.message.lower() or "exceed" in exc.message.lower() and "token" in exc.message.lower():
+        if (
+            exc.code == "context_length_exceeded"
+            or "context length" in exc.message.lower()
+            or ("exceed" in exc.message.lower() and "token" in exc.message.lower())
+        ):
             chars = sum(len(str(m.content)) for m in messages)
             tokens = sum(estimate_tokens(str(m.content)) for m in messages)
             return ModelServiceError(
@@ -411,13 +424,19 @@ def _service_error(exc: BaseException, settings: ModelSettings, messages: list[B
             return ModelServiceError(f"{where} refused the notes (content_filter): {_one_line(exc.message)}")
         return ModelServiceError(f"{where} rejected the request (400): {_one_line(exc.message)}")
     if isinstance(exc, openai.RateLimitError):
-        return ModelServiceError(f"{where} kept rate-limiting after {settings.attempts} attempts (429); lower --concurrency or --rpm")
+        return ModelServiceError(
+            f"{where} kept rate-limiting after {settings.attempts} attempts (429); lower --concurrency or --rpm"
+        )
     if isinstance(exc, openai.APIStatusError):
-        return ModelServiceError(f"{where} failed with {exc.status_code} after {settings.attempts} attempts: {_one_line(exc.message)}")
+        return ModelServiceError(
+            f"{where} failed with {exc.status_code} after {settings.attempts} attempts: {_one_line(exc.message)}"
+        )
     if isinstance(exc, openai.APITimeoutError):
         return ModelServiceError(f"{where} did not answer within {settings.timeout:g} s ({settings.attempts} attempts)")
     if isinstance(exc, openai.APIConnectionError):
-        return ModelServiceError(f"cannot reach {where} ({settings.attempts} attempts); check --base-url and the network")
+        return ModelServiceError(
+            f"cannot reach {where} ({settings.attempts} attempts); check --base-url and the network"
+        )
     if isinstance(exc, json.JSONDecodeError):
         return ModelServiceError(f"{where} answered with a malformed body {settings.attempts} times")
     return ModelServiceError(f"{where} failed: {exc.__class__.__name__}: {_one_line(str(exc))}")

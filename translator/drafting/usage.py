@@ -34,7 +34,9 @@ def builtin_prices() -> dict[str, dict[str, float]]:
     return dict(yaml.safe_load(_PRICES_FILE.read_text(encoding="utf-8"))["prices"])
 
 
-def cost_of(model: str, input_tokens: int, output_tokens: int, overrides: dict[str, dict[str, float]] | None = None) -> float | None:
+def cost_of(
+    model: str, input_tokens: int, output_tokens: int, overrides: dict[str, dict[str, float]] | None = None
+) -> float | None:
     """Estimated USD cost, or None when the model has no known price.
 
     A dated model name ("gpt-4o-mini-2024-07-18") takes the price of its family ("gpt-4o-mini").

@@ -25,6 +25,17 @@ def spec_model(kind: str) -> type[SpecBase]:
 
 
 __all__ = [
-    "SPEC_KINDS", "FailureMode", "FeatureSpec", "GeneralSpec", "MatrixRow", "ModelCard", "ModelChangeSpec",
-    "OpenQuestion", "RiskBrief", "ServiceContract", "SpecBase", "TradeoffMemo", "spec_model",
+    "SPEC_KINDS",
+    "FailureMode",
+    "FeatureSpec",
+    "GeneralSpec",
+    "MatrixRow",
+    "ModelCard",
+    "ModelChangeSpec",
+    "OpenQuestion",
+    "RiskBrief",
+    "ServiceContract",
+    "SpecBase",
+    "TradeoffMemo",
+    "spec_model",
 ]

@@ -38,10 +38,10 @@ def _schema_text(model: type[StructuredOutput], args: tuple[Any, ...], kwargs: t
     return json.dumps(BaseModel.model_json_schema.__func__(model, *args, **dict(kwargs)))  # type: ignore[attr-defined]
 
 
-
-
 class FailureMode(StructuredOutput):
-    condition: str = Field(description="what goes wrong, e.g. 'session_duration is 0' or 'the payments stream lags over 5 min'")
+    condition: str = Field(
+        description="what goes wrong, e.g. 'session_duration is 0' or 'the payments stream lags over 5 min'"
+    )
     handling: str = Field(description="what the system does then, e.g. 'return null and log an error'")
 
 
@@ -56,7 +56,11 @@ class SpecBase(StructuredOutput):
     kind: ClassVar[str] = "general"
     # Concern fields in the order the rendered spec shows them (recommendation first).
     concern_order: ClassVar[tuple[str, ...]] = (
-        "recommendation", "lineage", "latency_cost", "failure_modes", "validation",
+        "recommendation",
+        "lineage",
+        "latency_cost",
+        "failure_modes",
+        "validation",
     )
 
     title: str = Field(description="a short title naming the system and the change")

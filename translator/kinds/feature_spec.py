@@ -12,7 +12,13 @@ from translator.kinds.base import SpecBase
 class FeatureSpec(SpecBase):
     kind: ClassVar[str] = "feature-spec"
     concern_order: ClassVar[tuple[str, ...]] = (
-        "recommendation", "formula", "lineage", "storage", "latency_cost", "failure_modes", "validation",
+        "recommendation",
+        "formula",
+        "lineage",
+        "storage",
+        "latency_cost",
+        "failure_modes",
+        "validation",
     )
 
     formula: list[str] = Field(description="the exact formula with its constants, written as an expression")

@@ -12,9 +12,20 @@ from translator.kinds.base import SpecBase
 class ModelCard(SpecBase):
     kind: ClassVar[str] = "model-card"
     concern_order: ClassVar[tuple[str, ...]] = (
-        "model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data",
-        "quantitative_analyses", "ethical_considerations", "caveats",
-        "recommendation", "lineage", "latency_cost", "failure_modes", "validation",
+        "model_details",
+        "intended_use",
+        "factors",
+        "metrics",
+        "evaluation_data",
+        "training_data",
+        "quantitative_analyses",
+        "ethical_considerations",
+        "caveats",
+        "recommendation",
+        "lineage",
+        "latency_cost",
+        "failure_modes",
+        "validation",
     )
 
     model_details: list[str] = Field(description="architecture, version, owner, date, licence")

@@ -12,7 +12,12 @@ from translator.kinds.base import SpecBase
 class ModelChangeSpec(SpecBase):
     kind: ClassVar[str] = "model-change"
     concern_order: ClassVar[tuple[str, ...]] = (
-        "recommendation", "change", "lineage", "latency_cost", "failure_modes", "validation",
+        "recommendation",
+        "change",
+        "lineage",
+        "latency_cost",
+        "failure_modes",
+        "validation",
     )
 
     change: list[str] = Field(description="exactly what changes in production: feature, model version, threshold")

@@ -12,8 +12,15 @@ from translator.kinds.base import SpecBase
 class RiskBrief(SpecBase):
     kind: ClassVar[str] = "risk-brief"
     concern_order: ClassVar[tuple[str, ...]] = (
-        "recommendation", "situation", "impact", "mitigation", "timeline",
-        "lineage", "latency_cost", "failure_modes", "validation",
+        "recommendation",
+        "situation",
+        "impact",
+        "mitigation",
+        "timeline",
+        "lineage",
+        "latency_cost",
+        "failure_modes",
+        "validation",
     )
 
     situation: list[str] = Field(description="what validation found, on which slice, with the numbers")

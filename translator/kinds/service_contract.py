@@ -12,7 +12,13 @@ from translator.kinds.base import SpecBase
 class ServiceContract(SpecBase):
     kind: ClassVar[str] = "service-contract"
     concern_order: ClassVar[tuple[str, ...]] = (
-        "recommendation", "interface", "latency_cost", "refresh", "lineage", "failure_modes", "validation",
+        "recommendation",
+        "interface",
+        "latency_cost",
+        "refresh",
+        "lineage",
+        "failure_modes",
+        "validation",
     )
 
     interface: list[str] = Field(description="what the service takes (fields, types) and returns, and the endpoint")

@@ -20,8 +20,14 @@ class MatrixRow(StructuredOutput):
 class TradeoffMemo(SpecBase):
     kind: ClassVar[str] = "tradeoff-memo"
     concern_order: ClassVar[tuple[str, ...]] = (
-        "recommendation", "decision_matrix", "business_impact", "rollout",
-        "lineage", "latency_cost", "failure_modes", "validation",
+        "recommendation",
+        "decision_matrix",
+        "business_impact",
+        "rollout",
+        "lineage",
+        "latency_cost",
+        "failure_modes",
+        "validation",
     )
 
     decision_matrix: list[MatrixRow] = Field(description="one row per option")

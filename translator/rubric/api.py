@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from translator.errors import TranslatorError
+from translator.errors import InputError, TranslatorError
 from translator.inputs import STDIN, Problem, expand_inputs
 from translator.rubric.loader import load_rubric
 from translator.rubric.model import Rubric
 from translator.rubric.report import DocumentReport, InputProblem, Report
 from translator.rubric.scoring import Verdict, score_text
-from translator.errors import InputError
 from translator.sources import text as source_text
 
 SPEC_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
@@ -41,7 +40,9 @@ def score_file(
 ) -> DocumentReport:
     """Score one Markdown file ("-" for stdin). Raises InputError or RubricError."""
     text = read_spec(str(path), max_bytes=max_bytes)
-    return score_text(text, path="<stdin>" if str(path) == STDIN else str(path), kind=kind, rubric=rubric, verdict=verdict)
+    return score_text(
+        text, path="<stdin>" if str(path) == STDIN else str(path), kind=kind, rubric=rubric, verdict=verdict
+    )
 
 
 def read_spec(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

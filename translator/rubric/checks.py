@@ -85,7 +85,7 @@ def concern_present(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
     if resolution.placeholder:
         label = resolution.location.label if resolution.location else criterion.concern
         detail = "is empty" if resolution.placeholder == "empty" else f"is only a {resolution.placeholder}"
-        return [finding(criterion, resolution.result.line, f"{criterion.message} (\"{label}\" {detail})")]
+        return [finding(criterion, resolution.result.line, f'{criterion.message} ("{label}" {detail})')]
     return [finding(criterion, None)]
 
 
@@ -134,13 +134,13 @@ def placeholders(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
             if line not in seen_lines:
                 seen_lines.add(line)
                 text = match.group(0).strip() or "an empty value"
-                found.append(finding(criterion, line, f"{criterion.message} (\"{text}\")"))
+                found.append(finding(criterion, line, f'{criterion.message} ("{text}")'))
     sections = ctx.doc.sections
     for position, section in enumerate(sections):
         has_children = position + 1 < len(sections) and sections[position + 1].level > section.level
         if section.first_block == section.end_block and not has_children and not section.is_title:
             if section.line not in seen_lines:
-                found.append(finding(criterion, section.line, f"Section \"{section.title}\" is empty."))
+                found.append(finding(criterion, section.line, f'Section "{section.title}" is empty.'))
     return found
 
 
@@ -165,7 +165,7 @@ def vague_claims(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
             if any(ch.isdigit() for ch in sentence):
                 continue  # "significantly faster (p95 -40 ms)" is quantified
             phrase = block.text[match.start() : match.end()]
-            message = f"{criterion.message} (\"{phrase}\")"
+            message = f'{criterion.message} ("{phrase}")'
             found.append(finding(criterion, block.line_at(match.start()), message))
     return found
 
@@ -198,7 +198,7 @@ def so_what(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
         if following is not None and following.section == block.section:
             nearby.append(following.text)
         if not any(consequences.search(text) for text in nearby):
-            message = f"{criterion.message} (\"{match.group(0).strip()}\")"
+            message = f'{criterion.message} ("{match.group(0).strip()}")'
             found.append(finding(criterion, block.line_at(match.start()), message))
     return found
 
@@ -245,6 +245,6 @@ def mece(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
         union = len(shingles[a]) + len(shingles[b]) - common
         if union and common / union >= threshold:
             first, second = ctx.doc.sections[a], ctx.doc.sections[b]
-            message = f"{criterion.message} (\"{second.title}\" repeats \"{first.title}\", line {first.line})"
+            message = f'{criterion.message} ("{second.title}" repeats "{first.title}", line {first.line})'
             found.append(finding(criterion, second.line, message))
     return found

@@ -26,9 +26,7 @@ from translator.errors import InputError
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
 
 _SUPPRESSION = re.compile(r"<!--\s*translator:\s*(disable|enable)\s*=\s*([\w\-, ]+?)\s*-->", re.I)
-_NUMBERING = re.compile(
-    r"^\s*(?:(?:section|step|part|phase)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]\s+", re.I
-)
+_NUMBERING = re.compile(r"^\s*(?:(?:section|step|part|phase)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]\s+", re.I)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # "Failure modes: if X..." or "Data lineage:" on its own line: a plain-text lead-in.
 _LABEL_LEAD_IN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 &/'()\-]{1,60}?)\s*:(?:\s+|$)")

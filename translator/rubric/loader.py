@@ -25,9 +25,7 @@ _MAX_EXTENDS_DEPTH = 8
 
 def builtin_kinds() -> list[str]:
     """Names of the built-in rubrics (the spec kinds plus ``general``)."""
-    return sorted(
-        path.stem for path in data_dir("rubrics").glob("*.yaml") if path.name != VOCABULARY_FILE
-    )
+    return sorted(path.stem for path in data_dir("rubrics").glob("*.yaml") if path.name != VOCABULARY_FILE)
 
 
 def load_vocabulary() -> Vocabulary:
@@ -92,7 +90,9 @@ def _merge_chain(path: Path, depth: int) -> tuple[dict[str, Any], yaml.Node | No
     merged_criteria: dict[str, dict[str, Any]] = dict(base["criteria"])
     for index, entry in enumerate(criteria):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            raise RubricError(f"{path}:{_line(node, ['criteria', index])}: criteria[{index}]: each criterion needs an id")
+            raise RubricError(
+                f"{path}:{_line(node, ['criteria', index])}: criteria[{index}]: each criterion needs an id"
+            )
         merged_criteria[entry["id"]] = {**merged_criteria.get(entry["id"], {}), **entry}
     disabled = data.get("disable", []) or []
     if not isinstance(disabled, list):

@@ -114,9 +114,7 @@ class SignalMatcher:
         return [
             group
             for group in groups
-            if not any(
-                self.block_has(block, signal, block.index in lead_ins) for block in blocks for signal in group
-            )
+            if not any(self.block_has(block, signal, block.index in lead_ins) for block in blocks for signal in group)
         ]
 
 
@@ -193,7 +191,9 @@ class ConcernLocator:
             blocks = [block, *self._lead_in_continuation(block)]
             for key in keys:
                 self._named.setdefault(key, []).append(
-                    Location("lead_in", block.line, block.lead_in_raw or "", _text_units(blocks), {block.index: block.body})
+                    Location(
+                        "lead_in", block.line, block.lead_in_raw or "", _text_units(blocks), {block.index: block.body}
+                    )
                 )
 
     def _subsection_names(self, section: Section, key: str, named_by_section: list[set[str]]) -> bool:
@@ -318,7 +318,9 @@ class ConcernLocator:
             evidence = location.label
             first = next((b for unit in location.units for b in unit), None)
             if first is not None:
-                evidence = f"{location.label}: {' '.join(location.body_of.get(first.index, first.text).split())}".strip(": ")
+                evidence = f"{location.label}: {' '.join(location.body_of.get(first.index, first.text).split())}".strip(
+                    ": "
+                )
         if len(evidence) > _EVIDENCE_CHARS:
             evidence = evidence[: _EVIDENCE_CHARS - 1] + "…"
         return ConcernResult(status=status, line=location.line, evidence=evidence)  # type: ignore[arg-type]

@@ -23,7 +23,9 @@ class Finding(BaseModel):
     concern: str | None = None
     severity: Severity
     message: str
-    line: int | None = Field(default=None, description="1-based line in the document; null when the problem is an absence")
+    line: int | None = Field(
+        default=None, description="1-based line in the document; null when the problem is an absence"
+    )
     hint: str | None = None
 
 

@@ -106,7 +106,9 @@ def _term_scanner(kinds: tuple[str, ...]) -> tuple[re.Pattern[str], list[tuple[r
                 free.append((term, (kind, number)))
     # Scanned over lower-cased text: re.I only if some term is not written in lower case.
     flags = 0 if all(term == term.lower() for term, _ in bounded + free) else re.I
-    parts = ([r"\b(?:" + "|".join(f"(?:{t})" for t, _ in bounded) + ")"] if bounded else []) + [f"(?:{t})" for t, _ in free]
+    parts = ([r"\b(?:" + "|".join(f"(?:{t})" for t, _ in bounded) + ")"] if bounded else []) + [
+        f"(?:{t})" for t, _ in free
+    ]
     terms = [(re.compile(rf"\b(?:{t})", flags), owner) for t, owner in bounded]
     terms += [(re.compile(f"(?:{t})", flags), owner) for t, owner in free]
     return re.compile("|".join(parts) or "(?!)", flags), terms

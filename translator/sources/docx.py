@@ -23,7 +23,7 @@ _LIST_STYLE = re.compile(r"list\s*(?:bullet|number|paragraph)(?:\s*([2-9]))?", r
 def _style_name(paragraph: Any) -> str:
     try:
         style = paragraph.style
-    except Exception:  # noqa: BLE001 - a dangling style id in a hand-edited file
+    except Exception:
         return ""
     return str(getattr(style, "name", "") or "")
 
@@ -104,7 +104,7 @@ def read_docx_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
                     buffer.add("\n".join(lines), origin)
     except InputError:
         raise
-    except Exception:  # noqa: BLE001 - BadZipFile, KeyError, lxml errors, ValueError...
+    except Exception:
         raise InputError("is not a valid .docx file", path=display) from None
 
     notes_text, origins = buffer.finish(display=display, collapse_blank=True)

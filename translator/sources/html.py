@@ -21,14 +21,14 @@ def _converter():  # markdownify is imported here, for HTML input only
 
     class _Converter(MarkdownConverter):
         # markdownify leaves '|' inside cells alone, which splits a cell in two.
-        def convert_td(self, el, text, parent_tags):  # noqa: ANN001, ANN201
+        def convert_td(self, el, text, parent_tags):
             return super().convert_td(el, text.replace("|", "\\|"), parent_tags)
 
-        def convert_th(self, el, text, parent_tags):  # noqa: ANN001, ANN201
+        def convert_th(self, el, text, parent_tags):
             return super().convert_th(el, text.replace("|", "\\|"), parent_tags)
 
         # Inline base64 images (exported notebooks, pasted screenshots) can be megabytes of noise.
-        def convert_img(self, el, text, parent_tags):  # noqa: ANN001, ANN201
+        def convert_img(self, el, text, parent_tags):
             if str(el.attrs.get("src") or "").startswith("data:"):
                 return str(el.attrs.get("alt") or "")
             return super().convert_img(el, text, parent_tags)
@@ -47,7 +47,9 @@ def html_to_markdown(html: str, *, display: str) -> str:
     try:
         from bs4 import BeautifulSoup
     except ImportError:  # pragma: no cover - depends on the installation
-        raise InputError("reading HTML needs beautifulsoup4 and markdownify (pip install beautifulsoup4 markdownify)", path=display) from None
+        raise InputError(
+            "reading HTML needs beautifulsoup4 and markdownify (pip install beautifulsoup4 markdownify)", path=display
+        ) from None
 
     try:
         converter = _converter()
@@ -74,7 +76,9 @@ def read_html_text(text: str, *, display: str, path: str | None) -> Notes:
     buffer.add(markdown, display)
     notes_text, origins = buffer.finish(
         display=display,
-        empty="is empty" if not text.strip() else "is empty (no text left after removing scripts, styles and navigation)",
+        empty="is empty"
+        if not text.strip()
+        else "is empty (no text left after removing scripts, styles and navigation)",
         collapse_blank=True,
     )
     return Notes(path=path, format="html", text=notes_text, origins=origins)

@@ -130,7 +130,7 @@ def _parse(text: str, display: str) -> Any:
             # so that an invalid notebook is an InputError instead.
             notebook = nbformat.convert(read_any_version(text), 4)
             nbformat.validate(notebook)
-        except Exception as exc:  # noqa: BLE001 - jsonschema, NBFormatError, KeyError, TypeError...
+        except Exception as exc:
             reason = str(getattr(exc, "message", None) or exc).strip().split("\n")[0]
             raise InputError(f"is not a valid notebook ({_one_line(reason)})", path=display) from None
     return notebook
@@ -171,7 +171,7 @@ def read_notebook_text(text: str, *, display: str, path: str | None) -> Notes:
         front_matter = {**front_matter, **{str(k): v for k, v in translator_meta.items()}}
 
     buffer = LineBuffer()
-    for index, (cell, source) in enumerate(zip(cells, sources)):
+    for index, (cell, source) in enumerate(zip(cells, sources, strict=False)):
         origin = f"{display} cell {index + 1}"
         tags = _tags(cell)
         if tags & DROP_TAGS or not source.strip():

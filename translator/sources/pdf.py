@@ -61,7 +61,7 @@ def read_pdf_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
     with _quiet_pypdf():
         try:
             reader = PdfReader(io.BytesIO(data))
-        except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on corrupt files
+        except Exception as exc:
             raise InputError(f"is not a valid PDF file ({_reason(exc)})", path=display) from None
 
         if reader.is_encrypted:
@@ -69,14 +69,14 @@ def read_pdf_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
             # any viewer opens those, so we do too.
             try:
                 opened = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - unsupported algorithm, missing cryptography...
+            except Exception:
                 opened = 0
             if not opened:
                 raise InputError("is encrypted (password-protected); save an unprotected copy", path=display)
 
         try:
             pages = list(reader.pages)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise InputError(f"is not a valid PDF file ({_reason(exc)})", path=display) from None
         if not pages:
             raise InputError("has no pages", path=display)
@@ -84,7 +84,7 @@ def read_pdf_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
         for number, page in enumerate(pages, start=1):
             try:
                 text = page.extract_text() or ""
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise InputError(f"page {number} could not be read ({_reason(exc)})", path=display) from None
             text = normalise_newlines(text.replace("\x00", ""))
             if not text.strip():
@@ -93,5 +93,7 @@ def read_pdf_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
             buffer.blank(origin)
             buffer.add("\n".join(line.rstrip() for line in text.strip("\n").split("\n")), origin)
 
-    notes_text, origins = buffer.finish(display=display, empty="has no extractable text (scanned?)", collapse_blank=True)
+    notes_text, origins = buffer.finish(
+        display=display, empty="has no extractable text (scanned?)", collapse_blank=True
+    )
     return Notes(path=path, format="pdf", text=notes_text, origins=origins)

@@ -204,9 +204,7 @@ def _one_line(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def split_front_matter(
-    text: str, display: str, *, where: str = "front matter"
-) -> tuple[dict[str, Any], str, int]:
+def split_front_matter(text: str, display: str, *, where: str = "front matter") -> tuple[dict[str, Any], str, int]:
     """Split a leading ``---`` YAML block off ``text``.
 
     Returns ``(front_matter, rest, lines_consumed)``; ``lines_consumed`` is how many lines of
@@ -236,7 +234,7 @@ def split_front_matter(
         raise InputError(f"{where} is not valid YAML ({at}{_one_line(problem)})", path=display) from None
     except RecursionError:
         raise InputError(f"{where} is nested too deeply", path=display) from None
-    except Exception as exc:  # noqa: BLE001 - e.g. ValueError for an impossible date like 2024-02-30
+    except Exception as exc:
         raise InputError(f"{where} could not be read ({_one_line(exc)})", path=display) from None
 
     if data is None:
@@ -286,7 +284,7 @@ class LineBuffer:
             raise InputError(empty, path=display)
         out_lines: list[str] = []
         out_origins: list[str] = []
-        for line, origin in zip(lines[start:end], origins[start:end]):
+        for line, origin in zip(lines[start:end], origins[start:end], strict=False):
             if collapse_blank and not line.strip() and out_lines and not out_lines[-1]:
                 continue
             out_lines.append("" if collapse_blank and not line.strip() else line)
