@@ -247,3 +247,16 @@ def test_no_markdown_structure_crashes_the_scorer(lines: list[str]) -> None:
         return
     for finding in report.findings:
         assert finding.line is None or finding.line >= 1
+
+
+def test_front_matter_that_yaml_cannot_construct_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    # An impossible date parses as YAML but fails when constructed: the one front-matter reader
+    # (shared with the notes readers) reports it, where score used to exit 70.
+    spec = tmp_path / "bad-date.md"
+    spec.write_text("---\ndate: 2026-13-45\n---\n# T\n\nhello\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "translator", "score", str(spec)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert "front matter could not be read (month must be in 1..12)" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

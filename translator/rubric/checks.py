@@ -1,4 +1,4 @@
-"""One function per check type, looked up by the ``check:`` name a rubric criterion gives.
+"""One function per check type, registered with its params model (see registry.py).
 
 A check returns the findings of one criterion on one document; no findings means it passed.
 ``CheckContext.failed`` lets a check fail silently (lose its weight without a finding) when
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from pydantic import Field, field_validator
 
 from translator.rubric.document import Block, Document
 from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher, concerns_named_by
 from translator.rubric.model import Criterion, Rubric, Vocabulary, combine
+from translator.rubric.registry import NoParams, Params, register
 from translator.rubric.report import Finding
 
 _SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n")
@@ -64,20 +66,47 @@ def finding(criterion: Criterion, line: int | None, message: str | None = None) 
     )
 
 
-Check = Callable[[CheckContext, Criterion], list[Finding]]
-CHECKS: dict[str, Check] = {}
+def _compiled(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    return patterns
 
 
-def check(name: str) -> Callable[[Check], Check]:
-    def register(function: Check) -> Check:
-        CHECKS[name] = function
-        return function
+class PlaceholdersParams(Params):
+    signal: str = "placeholder"
 
-    return register
+    def signal_names(self) -> list[str]:
+        return [self.signal]
 
 
-@check("concern_present")
-def concern_present(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+class VagueClaimsParams(Params):
+    # Required and non-empty: an empty alternation would match everywhere.
+    phrases: list[str] = Field(min_length=1)
+
+    _compiles = field_validator("phrases")(_compiled)
+
+
+class SoWhatParams(Params):
+    deltas: list[str] = Field(min_length=1)
+    consequences: list[str] = Field(min_length=1)
+
+    _compiles = field_validator("deltas", "consequences")(_compiled)
+
+
+class MaxWordsParams(Params):
+    max_words: int = Field(default=600, gt=0)
+
+
+class MeceParams(Params):
+    similarity: float = Field(default=0.6, gt=0, le=1)
+    min_words: int = Field(default=25, ge=3)
+
+
+@register("concern_present", concern=True)
+def concern_present(ctx: CheckContext, criterion: Criterion, _: NoParams) -> list[Finding]:
     assert criterion.concern is not None
     resolution = ctx.resolve(criterion.concern)
     if resolution.result.status != "missing":
@@ -89,8 +118,8 @@ def concern_present(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
     return [finding(criterion, None)]
 
 
-@check("concern_adequate")
-def concern_adequate(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+@register("concern_adequate", concern=True, require=True)
+def concern_adequate(ctx: CheckContext, criterion: Criterion, _: NoParams) -> list[Finding]:
     assert criterion.concern is not None
     resolution = ctx.resolve(criterion.concern)
     if resolution.result.status == "missing" or resolution.location is None:
@@ -104,8 +133,8 @@ def concern_adequate(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
     return [finding(criterion, resolution.result.line, message)]
 
 
-@check("recommendation_first")
-def recommendation_first(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+@register("recommendation_first", concern=True)
+def recommendation_first(ctx: CheckContext, criterion: Criterion, _: NoParams) -> list[Finding]:
     assert criterion.concern is not None
     if ctx.resolve(criterion.concern).result.status == "missing":
         return ctx.fail_silently(criterion)  # recommendation-present already says so
@@ -123,9 +152,9 @@ def recommendation_first(ctx: CheckContext, criterion: Criterion) -> list[Findin
     return [finding(criterion, lead[0].line if lead else None)]
 
 
-@check("placeholders")
-def placeholders(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
-    regex = ctx.vocabulary.signals[criterion.params.get("signal", "placeholder")].regex
+@register("placeholders", params=PlaceholdersParams)
+def placeholders(ctx: CheckContext, criterion: Criterion, params: PlaceholdersParams) -> list[Finding]:
+    regex = ctx.vocabulary.signals[params.signal].regex
     found: list[Finding] = []
     seen_lines: set[int] = set()
     for block in ctx.doc.blocks:
@@ -150,10 +179,10 @@ def _alternation(patterns: tuple[str, ...], lowered: bool = False) -> re.Pattern
     return combine(patterns, 0 if lowered and all(p == p.lower() for p in patterns) else re.I)
 
 
-@check("vague_claims")
-def vague_claims(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+@register("vague_claims", params=VagueClaimsParams)
+def vague_claims(ctx: CheckContext, criterion: Criterion, params: VagueClaimsParams) -> list[Finding]:
     # Phrases are words: each starts at a word boundary.
-    phrases = tuple(rf"\b{p}" for p in criterion.params.get("phrases", ()))
+    phrases = tuple(rf"\b{p}" for p in params.phrases)
     on_lowered, on_original = _alternation(phrases, lowered=True), _alternation(phrases)
     found: list[Finding] = []
     for block in ctx.doc.blocks:
@@ -181,10 +210,10 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return text[left : right_match.start() if right_match else min(len(text), end + _SENTENCE_REACH)]
 
 
-@check("so_what")
-def so_what(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
-    deltas = _alternation(tuple(criterion.params.get("deltas", ())))
-    consequences = _alternation(tuple(criterion.params.get("consequences", ())))
+@register("so_what", params=SoWhatParams)
+def so_what(ctx: CheckContext, criterion: Criterion, params: SoWhatParams) -> list[Finding]:
+    deltas = _alternation(tuple(params.deltas))
+    consequences = _alternation(tuple(params.consequences))
     blocks = ctx.doc.blocks
     found: list[Finding] = []
     for block in blocks:
@@ -203,24 +232,24 @@ def so_what(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
     return found
 
 
-@check("max_words")
-def max_words(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
-    limit = int(criterion.params.get("max_words", 600))
+@register("max_words", params=MaxWordsParams)
+def max_words(ctx: CheckContext, criterion: Criterion, params: MaxWordsParams) -> list[Finding]:
+    limit = params.max_words
     words = ctx.doc.word_count
     if words <= limit:
         return []
     return [finding(criterion, None, f"{criterion.message} ({words} words; the limit is {limit})")]
 
 
-@check("mece")
-def mece(ctx: CheckContext, criterion: Criterion) -> list[Finding]:
+@register("mece", params=MeceParams)
+def mece(ctx: CheckContext, criterion: Criterion, params: MeceParams) -> list[Finding]:
     """Pairs of sections whose own text shares most of its word 3-grams.
 
     An inverted index from shingle to sections keeps this near-linear: only sections that share
     a shingle are compared, and shingles shared by many sections (boilerplate) are ignored.
     """
-    threshold = float(criterion.params.get("similarity", 0.6))
-    min_words = int(criterion.params.get("min_words", 25))
+    threshold = params.similarity
+    min_words = params.min_words
     own_text: dict[int, list[Block]] = defaultdict(list)
     for block in ctx.doc.blocks:
         if block.section is not None:

@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
 
-from translator import yamlio
-from translator.errors import InputError
+from translator.sources.text import split_front_matter
 
-_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 _SUPPRESSION = re.compile(r"<!--\s*translator:\s*(disable|enable)\s*=\s*([\w\-, ]+?)\s*-->", re.I)
 _NUMBERING = re.compile(r"^\s*(?:(?:section|step|part|phase)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]\s+", re.I)
@@ -112,9 +109,15 @@ class Document:
 
 
 def parse_document(source: str, path: str | None = None) -> Document:
-    """Parse Markdown text into a Document. Raises InputError for malformed front matter."""
-    tokens = _PARSER.parse(source)
+    """Parse Markdown text into a Document. Raises InputError for malformed front matter.
+
+    Front matter is read by the same reader as the notes' (one set of rules and messages for
+    both). Its lines become blank lines for the parser, so every line number stays the file's.
+    """
+    front_matter, rest, consumed = split_front_matter(source, path or "<text>")
+    tokens = _PARSER.parse("\n" * consumed + rest if consumed else source)
     builder = _Builder(path)
+    builder.front_matter = front_matter
     builder.walk(tokens)
     return builder.finish(source)
 
@@ -137,9 +140,7 @@ class _Builder:
         while i < len(tokens):
             token = tokens[i]
             kind = token.type
-            if kind == "front_matter":
-                self._front_matter(token)
-            elif kind == "heading_open":
+            if kind == "heading_open":
                 inline = tokens[i + 1]
                 title, _ = _inline_text(inline, self._inline_comment)
                 line = token.map[0] + 1 if token.map else 1
@@ -187,19 +188,6 @@ class _Builder:
             elif kind == "html_block":
                 self._comment(token.content, (token.map[0] + 1) if token.map else 1)
             i += 1
-
-    def _front_matter(self, token: Token) -> None:
-        try:
-            data = yamlio.safe_load(token.content) if token.content.strip() else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 2})" if mark is not None else ""
-            raise InputError(f"front matter is not valid YAML{where}", path=self.path) from None
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise InputError("front matter is not a mapping of keys to values", path=self.path)
-        self.front_matter = data
 
     def _add_block(
         self, kind: str, text: str, line: int, end_line: int, depth: int, lead: tuple[str, int] | None, ordered: bool

@@ -112,10 +112,9 @@ def _check_references(rubric: Rubric, file: Path) -> None:
         if criterion.concern is not None and criterion.concern not in vocabulary.concerns:
             known = ", ".join(sorted(vocabulary.concerns))
             raise RubricError(f"{where}: concern {criterion.concern!r} is not in the vocabulary ({known})")
-        if criterion.check in ("concern_present", "concern_adequate", "recommendation_first") and not criterion.concern:
-            raise RubricError(f"{where}: check {criterion.check} needs a concern")
-        if criterion.check == "concern_adequate" and not criterion.require:
-            raise RubricError(f"{where}: check concern_adequate needs require: [[signal, ...], ...]")
+        for signal in criterion.options.signal_names():
+            if signal not in vocabulary.signals:
+                raise RubricError(f"{where}: params name unknown signal {signal!r}")
         for group in criterion.require:
             for signal in group:
                 if signal not in vocabulary.signals:
@@ -170,11 +169,21 @@ def _read_yaml_cached(path: str, _mtime: int) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
+_CRITERION_FIELDS = {"check", "concern", "require", "params"}
+
+
 def _rubric_error(
     path: Path, node: yaml.Node | None, exc: ValidationError, criterion_ids: list[str] | None = None
 ) -> RubricError:
     first = exc.errors()[0]
     loc = list(first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    field_path = message.split(": ", 1)[0]
+    if field_path.split(".")[0] in _CRITERION_FIELDS and ": " in message:
+        # The criterion's own validator names the field it refused (its check type, a param):
+        # point at that field, not at the whole criterion.
+        message = message.split(": ", 1)[1]
+        loc += field_path.split(".")
     field = ".".join(str(part) for part in loc) or "(top level)"
     if criterion_ids is not None and len(loc) >= 2 and loc[0] == "criteria" and isinstance(loc[1], int):
         # Merged criteria are re-indexed: find the failing one in this file by its id.
@@ -182,7 +191,7 @@ def _rubric_error(
         field = f"criteria[{ident}]." + ".".join(str(part) for part in loc[2:])
         loc = ["criteria", _index_of(node, ident), *loc[2:]]
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return RubricError(f"{path}:{_line(node, loc)}: {field}: {first['msg']}{more}")
+    return RubricError(f"{path}:{_line(node, loc)}: {field}: {message}{more}")
 
 
 def _index_of(node: yaml.Node | None, ident: str | None) -> int:

@@ -7,7 +7,18 @@ from enum import Enum
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from translator.rubric.registry import Params, check_type
 
 
 class Severity(str, Enum):
@@ -122,21 +133,9 @@ class Vocabulary(_Strict):
     signals: dict[str, Signal]
 
 
-CheckName = Literal[
-    "concern_present",
-    "concern_adequate",
-    "recommendation_first",
-    "placeholders",
-    "vague_claims",
-    "so_what",
-    "max_words",
-    "mece",
-]
-
-
 class Criterion(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-_.]*$")
-    check: CheckName
+    check: str = Field(description="a check type from the registry (translator.rubric.registry)")
     concern: str | None = None
     severity: Severity = Severity.error
     weight: float = Field(default=1.0, ge=0)
@@ -149,6 +148,30 @@ class Criterion(_Strict):
     # pass or fail). Nice-to-haves such as "name the percentile" set it to false.
     decides_status: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
+    _options: Params = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _fits_its_check_type(self) -> Criterion:
+        try:
+            kind = check_type(self.check)
+        except ValueError as exc:
+            raise ValueError(f"check: {exc}") from None
+        if kind.needs_concern and not self.concern:
+            raise ValueError(f"concern: check {self.check} needs a concern")
+        if kind.needs_require and not self.require:
+            raise ValueError(f"require: check {self.check} needs require: [[signal, ...], ...]")
+        try:
+            self._options = kind.params.model_validate(self.params)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in ("params", *first["loc"]))
+            raise ValueError(f"{where}: {first['msg']}") from None
+        return self
+
+    @property
+    def options(self) -> Params:
+        """The params, validated by the check type's own model."""
+        return self._options
 
 
 class Detect(_Strict):

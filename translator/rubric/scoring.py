@@ -8,11 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from translator.errors import RubricError
-from translator.rubric.checks import CHECKS, CheckContext
+from translator.rubric.checks import CheckContext
 from translator.rubric.document import Document, normalise_phrase, parse_document
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.locate import ConcernLocator, SignalMatcher
 from translator.rubric.model import Rubric, Severity
+from translator.rubric.registry import check_types
 from translator.rubric.report import ConcernResult, DocumentReport, Finding
 
 GENERAL = "general"
@@ -132,8 +133,11 @@ def concern_statuses(doc: Document, rubric: Rubric) -> dict[str, ConcernResult]:
 def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
     ctx = _context(doc, rubric)
     findings: list[Finding] = []
+    types = check_types()
     for criterion in rubric.criteria:
-        findings.extend(CHECKS[criterion.check](ctx, criterion))
+        kind = types[criterion.check]
+        if not kind.needs_notes:  # grounding is the gate's: only it has the notes
+            findings.extend(kind.run(ctx, criterion, criterion.options))
     kept, suppressed_rules = _apply_suppressions(doc, rubric, findings)
     suppressed = len(findings) - len(kept)
     failed = {f.rule for f in kept} | (ctx.silent_failures - suppressed_rules)
