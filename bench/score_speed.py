@@ -395,7 +395,7 @@ def _stages(paths: list[str], texts: list[str]) -> dict[str, float] | str:
     if the project renames them)."""
     try:
         from translator.rubric.document import _PARSER, parse_document
-        from translator.rubric.scoring import _choose_rubric, score_document
+        from translator.rubric.scoring import choose_rubric, score_document
     except ImportError as exc:
         return f"n/a ({exc})"
     t0 = time.perf_counter()
@@ -404,7 +404,7 @@ def _stages(paths: list[str], texts: list[str]) -> dict[str, float] | str:
     t1 = time.perf_counter()
     docs = [parse_document(text, path) for path, text in zip(paths, texts, strict=False)]
     t2 = time.perf_counter()
-    rubrics = [_choose_rubric(doc, None, None) for doc in docs]
+    rubrics = [choose_rubric(doc).rubric for doc in docs]
     t3 = time.perf_counter()
     for doc, rubric in zip(docs, rubrics, strict=False):
         score_document(doc, rubric)
@@ -412,7 +412,7 @@ def _stages(paths: list[str], texts: list[str]) -> dict[str, float] | str:
     return {
         "markdown-it parse": t1 - t0,
         "parse_document (markdown-it + blocks)": t2 - t1,
-        "kind detection (_choose_rubric)": t3 - t2,
+        "kind detection (choose_rubric)": t3 - t2,
         "checks (score_document)": t4 - t3,
     }
 

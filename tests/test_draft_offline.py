@@ -199,3 +199,47 @@ def test_block_markers_in_model_output_stay_text(opening: str) -> None:
     long_spec = ask_for_gaps(spec)
     short_spec, short_gate = gate_with_questions(spec, "", expected=run_gate(spec, "").report.concerns)
     assert short_spec == long_spec and short_gate.report == run_gate(long_spec, "").report
+
+
+def test_the_gate_judges_by_the_configured_rubric_exactly_as_score_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One judge: with `[tool.translator] rubric` set, the draft gate uses that rubric, so
+    `translator score` on the draft (same config) gives the gate's verdict. Before the one
+    resolver, the gate always used the built-in rubric of the kind."""
+    # A house rubric under which the jottings (rejected by the built-in one: no lineage
+    # cadence, no latency, no failure handling) pass: those concerns are only warnings.
+    (tmp_path / "house.yaml").write_text(
+        "version: 1\nkind: house-model-change\ntitle: House\nextends: model-change\npass_score: 30\n"
+        "criteria:\n"
+        + "".join(
+            f"  - id: {rule}\n    severity: warning\n"
+            for rule in (
+                "lineage-present",
+                "lineage-adequate",
+                "latency-cost-present",
+                "latency-cost-adequate",
+                "failure-modes-present",
+                "failure-modes-adequate",
+            )
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.translator]\nrubric = "house.yaml"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "spec.md"
+    code = main(["draft", str(JOTTINGS), "--kind", "model-change", "-o", str(out)])
+    capsys.readouterr()
+    assert code == 0  # accepted under the house rubric; the built-in one rejects it
+    saved = json.loads(out.with_suffix(".json").read_text())
+    assert saved["report"]["rubric"].endswith("house.yaml")
+    assert main(["score", str(out), "--format", "json"]) == 0
+    scored = json.loads(capsys.readouterr().out)["documents"][0]
+    assert (scored["score"], scored["passed"], scored["rubric"]) == (
+        saved["report"]["score"],
+        saved["report"]["passed"],
+        saved["report"]["rubric"],
+    )
+    # And with no config the built-in rubric rejects the same notes: the config made the difference.
+    (tmp_path / "pyproject.toml").unlink()
+    assert main(["draft", str(JOTTINGS), "--kind", "model-change", "-o", str(tmp_path / "plain.md")]) == 3

@@ -122,7 +122,7 @@ def _options(
         timeout=config.timeout,
         cache=config.cache and not no_cache,
         prices=config.prices,
-        verdict=Verdict(fail_under=config.fail_under, fail_on=Severity(config.fail_on)),
+        verdict=Verdict(fail_under=config.fail_under, fail_on=Severity(config.fail_on), rubric=config.rubric),
     )
 
 

@@ -67,7 +67,8 @@ def score(
     )
     report = score_files(
         paths,
-        kind=kind or config.kind,
+        kind=kind,
+        default_kind=config.kind,
         rubric=rubric or config.rubric,
         verdict=verdict,
         max_bytes=max_bytes or config.max_bytes,

@@ -20,9 +20,8 @@ from translator.fileio import write_atomic
 from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
 from translator.rubric import Verdict, detect_kind, load_vocabulary
 from translator.rubric.document import Document, parse_document
-from translator.rubric.loader import load_rubric
 from translator.rubric.report import DocumentReport, Finding
-from translator.rubric.scoring import concern_statuses
+from translator.rubric.scoring import choose_rubric, concern_statuses
 from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
 
@@ -200,7 +199,7 @@ def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Cal
         verdict=opts.verdict,
         front_matter=notes_front_matter(notes),
         said=said,
-        expected=concern_statuses(doc, load_rubric(kind)),
+        expected=concern_statuses(doc, choose_rubric(None, kind=kind, rubric=opts.verdict.rubric).rubric),
     )
     return finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
 

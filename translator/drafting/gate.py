@@ -31,5 +31,5 @@ def run_gate(
     spec: SpecBase, notes_text: str, *, verdict: Verdict = Verdict(), front_matter: dict[str, object] | None = None
 ) -> GateResult:
     markdown = render_markdown(spec, front_matter=front_matter)
-    report = score_text(markdown, path="<draft>", kind=spec.kind, verdict=verdict)
+    report = score_text(markdown, path="<draft>", kind=spec.kind, rubric=verdict.rubric, verdict=verdict)
     return GateResult(markdown=markdown, report=report, grounding=check_grounding(spec, notes_text, markdown))

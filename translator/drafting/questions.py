@@ -15,9 +15,8 @@ from translator.drafting.render import render_markdown
 from translator.kinds import OpenQuestion, SpecBase
 from translator.rubric import Verdict, load_vocabulary
 from translator.rubric.document import parse_document
-from translator.rubric.loader import load_rubric
 from translator.rubric.report import ConcernResult
-from translator.rubric.scoring import concern_statuses
+from translator.rubric.scoring import choose_rubric, concern_statuses
 
 # What the notes said about a concern without settling it ("Cadence: not decided"), by concern:
 # quoted back in the question that asks for it.
@@ -45,10 +44,11 @@ def with_questions(spec: SpecBase, concerns: Iterable[str], said: Said | None = 
     return spec.model_copy(update={"open_questions": questions})
 
 
-def ask_for_gaps(spec: SpecBase, said: Said | None = None) -> SpecBase:
+def ask_for_gaps(spec: SpecBase, said: Said | None = None, rubric: str | None = None) -> SpecBase:
     """Add one open question for each concern the rubric does not find present in the draft,
-    quoting what the notes said about it, if anything."""
-    statuses = concern_statuses(parse_document(render_markdown(spec)), load_rubric(spec.kind))
+    quoting what the notes said about it, if anything. ``rubric``: the configured one."""
+    judge = choose_rubric(None, kind=spec.kind, rubric=rubric).rubric
+    statuses = concern_statuses(parse_document(render_markdown(spec)), judge)
     return with_questions(spec, unsettled(spec, statuses), said)
 
 

@@ -4,7 +4,7 @@ from translator.rubric.api import score, score_file, score_files, score_text
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.model import Criterion, Rubric, Severity
 from translator.rubric.report import ConcernResult, DocumentReport, Finding, Report
-from translator.rubric.scoring import Verdict, detect_kind
+from translator.rubric.scoring import RubricChoice, Verdict, choose_rubric, detect_kind
 
 __all__ = [
     "ConcernResult",
@@ -13,9 +13,11 @@ __all__ = [
     "Finding",
     "Report",
     "Rubric",
+    "RubricChoice",
     "Severity",
     "Verdict",
     "builtin_kinds",
+    "choose_rubric",
     "detect_kind",
     "load_rubric",
     "load_vocabulary",

@@ -22,12 +22,13 @@ def score(
     *,
     kind: str | None = None,
     rubric: str | Path | Rubric | None = None,
+    default_kind: str | None = None,
     verdict: Verdict = Verdict(),
 ) -> DocumentReport:
     """Score a spec: a Path is read as a file, a str is the Markdown itself."""
     if isinstance(source, Path):
-        return score_file(source, kind=kind, rubric=rubric, verdict=verdict)
-    return score_text(source, kind=kind, rubric=rubric, verdict=verdict)
+        return score_file(source, kind=kind, rubric=rubric, default_kind=default_kind, verdict=verdict)
+    return score_text(source, kind=kind, rubric=rubric, default_kind=default_kind, verdict=verdict)
 
 
 def score_file(
@@ -35,13 +36,19 @@ def score_file(
     *,
     kind: str | None = None,
     rubric: str | Path | Rubric | None = None,
+    default_kind: str | None = None,
     verdict: Verdict = Verdict(),
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> DocumentReport:
     """Score one Markdown file ("-" for stdin). Raises InputError or RubricError."""
     text = read_spec(str(path), max_bytes=max_bytes)
     return score_text(
-        text, path="<stdin>" if str(path) == STDIN else str(path), kind=kind, rubric=rubric, verdict=verdict
+        text,
+        path="<stdin>" if str(path) == STDIN else str(path),
+        kind=kind,
+        rubric=rubric,
+        default_kind=default_kind,
+        verdict=verdict,
     )
 
 
@@ -65,6 +72,7 @@ def score_files(
     *,
     kind: str | None = None,
     rubric: str | Path | Rubric | None = None,
+    default_kind: str | None = None,
     verdict: Verdict = Verdict(),
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Report:
@@ -78,6 +86,8 @@ def score_files(
         rubric = load_rubric(rubric)
     elif kind is not None:
         rubric = load_rubric(kind)
+    if default_kind is not None:
+        load_rubric(default_kind)  # an unknown configured kind is one error, before any file
     documents: list[DocumentReport] = []
     problems: list[InputProblem] = []
     for item in expand_inputs(arguments, SPEC_SUFFIXES):
@@ -85,7 +95,11 @@ def score_files(
             problems.append(InputProblem(path=item.path, message=item.message))
             continue
         try:
-            documents.append(score_file(item, kind=kind, rubric=rubric, verdict=verdict, max_bytes=max_bytes))
+            documents.append(
+                score_file(
+                    item, kind=kind, rubric=rubric, default_kind=default_kind, verdict=verdict, max_bytes=max_bytes
+                )
+            )
         except TranslatorError as exc:
             message = str(exc)
             prefix = f"{exc.path}: " if exc.path else ""

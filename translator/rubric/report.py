@@ -38,6 +38,10 @@ class ConcernResult(BaseModel):
 class DocumentReport(BaseModel):
     path: str
     kind: str
+    kind_source: Literal["declared", "detected", "fallback"] = Field(
+        default="declared",
+        description="declared (front matter, --kind, --rubric or config), detected, or fallback (general: no kind was clear)",
+    )
     rubric: str
     score: int = Field(ge=0, le=100)
     passed: bool

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from translator.errors import RubricError
 from translator.rubric.checks import CheckContext
@@ -22,10 +23,24 @@ DETECT_CHARS = 32_000
 
 @dataclass(frozen=True)
 class Verdict:
-    """What makes a document pass: a minimum score and the severity that fails it."""
+    """How a draft is judged: a minimum score, the severity that fails it, and the configured
+    rubric (``--rubric`` or ``[tool.translator] rubric``) that `translator score` would use for
+    it, so that the gate and score never judge one document by two rubrics."""
 
     fail_under: float | None = None  # None: the rubric's own pass_score
     fail_on: Severity = Severity.error
+    rubric: str | None = None  # None: the rubric of the document's kind
+
+
+KindSource = Literal["declared", "detected", "fallback"]
+
+
+@dataclass(frozen=True)
+class RubricChoice:
+    """The rubric a document is judged by, and how its kind was chosen."""
+
+    rubric: Rubric
+    kind_source: KindSource
 
 
 def score_text(
@@ -34,27 +49,46 @@ def score_text(
     path: str = "<text>",
     kind: str | None = None,
     rubric: str | Path | Rubric | None = None,
+    default_kind: str | None = None,
     verdict: Verdict = Verdict(),
 ) -> DocumentReport:
-    """Score Markdown ``text``. ``rubric`` (a kind name, a file or a Rubric) wins over ``kind``;
-    without either, the kind comes from front matter ``kind:`` or from detection."""
+    """Score Markdown ``text``; :func:`choose_rubric` says which rubric judges it."""
     doc = parse_document(text, path)
-    chosen = _choose_rubric(doc, kind, rubric)
-    return score_document(doc, chosen, verdict=verdict)
+    choice = choose_rubric(doc, kind=kind, rubric=rubric, default_kind=default_kind)
+    return score_document(doc, choice.rubric, verdict=verdict, kind_source=choice.kind_source)
 
 
-def _choose_rubric(doc: Document, kind: str | None, rubric: str | Path | Rubric | None) -> Rubric:
+def choose_rubric(
+    doc: Document | None,
+    *,
+    kind: str | None = None,
+    rubric: str | Path | Rubric | None = None,
+    default_kind: str | None = None,
+) -> RubricChoice:
+    """The one rubric resolver: `translator score`, the draft gate, batch and the Python API all
+    ask it, so a document is judged by the same rubric whoever asks.
+
+    In order: ``rubric`` (``--rubric`` or the configured rubric, for every document), ``kind``
+    (``--kind``, or the kind the drafter drafted), the document's own front matter ``kind:``,
+    ``default_kind`` (the configured ``kind``, a project default that a document's own
+    declaration overrides), then detection, which falls back to ``general`` when no kind is
+    clearly indicated.
+    """
     if isinstance(rubric, Rubric):
-        return rubric
+        return RubricChoice(rubric, "declared")
     if rubric is not None:
-        return load_rubric(rubric)
-    wanted = kind or doc.front_matter.get("kind")
-    if wanted:
-        wanted = str(wanted).strip().lower()
+        return RubricChoice(load_rubric(rubric), "declared")
+    declared = kind or (doc.front_matter.get("kind") if doc is not None else None) or default_kind
+    if declared:
+        wanted = str(declared).strip().lower()
         if wanted not in builtin_kinds():
-            raise RubricError(f"{doc.path}: unknown kind {wanted!r}; known kinds: {', '.join(builtin_kinds())}")
-        return load_rubric(wanted)
-    return load_rubric(detect_kind(doc))
+            where = f"{doc.path}: " if doc is not None and doc.path else ""
+            raise RubricError(f"{where}unknown kind {wanted!r}; known kinds: {', '.join(builtin_kinds())}")
+        return RubricChoice(load_rubric(wanted), "declared")
+    if doc is None:
+        raise ValueError("choose_rubric needs a document, a kind or a rubric")
+    detected = detect_kind(doc)
+    return RubricChoice(load_rubric(detected), "fallback" if detected == GENERAL else "detected")
 
 
 def detect_kind(doc: Document) -> str:
@@ -130,7 +164,9 @@ def concern_statuses(doc: Document, rubric: Rubric) -> dict[str, ConcernResult]:
     return {key: ctx.resolve(key).result for key in rubric.concerns}
 
 
-def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict()) -> DocumentReport:
+def score_document(
+    doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict(), kind_source: KindSource = "declared"
+) -> DocumentReport:
     ctx = _context(doc, rubric)
     findings: list[Finding] = []
     types = check_types()
@@ -152,6 +188,7 @@ def score_document(doc: Document, rubric: Rubric, *, verdict: Verdict = Verdict(
     return DocumentReport(
         path=doc.path or "<text>",
         kind=rubric.kind,
+        kind_source=kind_source,
         rubric=_rubric_name(rubric),
         score=score,
         passed=score >= threshold and not blocking,
