@@ -218,10 +218,11 @@ class TestQualityChecks:
         assert "so-what" not in rules("Precision went 0.62 -> 0.67, so we must ingest the velocity feature.\n")
 
     def test_recommendation_not_first(self) -> None:
+        # Stated, but not at the top: the Pyramid Principle makes that incomplete, not present.
         text = "## Background\nWe looked at data.\n\n## Recommendation\nWe recommend shipping v2.\n"
         report = score_text(text, kind="general")
-        assert report.concerns["recommendation"].status == "present"
-        assert [f.line for f in report.findings if f.rule == "recommendation-first"] == [2]
+        assert report.concerns["recommendation"].status == "incomplete"
+        assert [f.line for f in report.findings if f.rule == "recommendation-first"] == [4]
 
     def test_recommendation_first_passes_when_leading(self) -> None:
         assert "recommendation-first" not in rules("# Memo\n\nWe recommend shipping v2.\n\n## Details\nMore.\n")

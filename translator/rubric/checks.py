@@ -16,7 +16,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 
 from translator.rubric.document import Block, Document
-from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher, concerns_named_by
+from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher
 from translator.rubric.model import Criterion, Rubric, Vocabulary, combine
 from translator.rubric.registry import NoParams, Params, register
 from translator.rubric.report import Finding
@@ -135,21 +135,13 @@ def concern_adequate(ctx: CheckContext, criterion: Criterion, _: NoParams) -> li
 
 @register("recommendation_first", concern=True)
 def recommendation_first(ctx: CheckContext, criterion: Criterion, _: NoParams) -> list[Finding]:
-    assert criterion.concern is not None
-    if ctx.resolve(criterion.concern).result.status == "missing":
+    """The concern is stated, but not at the top (its status is then incomplete)."""
+    result = ctx.resolve(criterion.concern or "").result
+    if result.status == "missing":
         return ctx.fail_silently(criterion)  # recommendation-present already says so
-    doc = ctx.doc
-    first_section = next((s for s in doc.sections if not s.is_title), None)
-    lead = doc.lead_blocks()
-    if first_section is not None and lead and lead[0].section == first_section.index:
-        if criterion.concern in concerns_named_by(first_section.heading, ctx.vocabulary):
-            return []
-    for block in lead:
-        if criterion.concern in concerns_named_by(block.lead_in or "", ctx.vocabulary):
-            return []
-        if ctx.matcher.block_has(block, "decision") or ctx.matcher.block_has(block, "recommendation_phrase"):
-            return []
-    return [finding(criterion, lead[0].line if lead else None)]
+    if result.status == "present":
+        return []
+    return [finding(criterion, result.line)]
 
 
 @register("placeholders", params=PlaceholdersParams)

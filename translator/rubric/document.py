@@ -10,6 +10,7 @@ not locate a concern.
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -54,6 +55,12 @@ class Block:
     lead_in_raw: str | None = None  # the label as written
     body: str = ""  # text after the lead-in (all of ``text`` when there is none)
     is_question: bool = False  # every sentence ends with "?": it asks, it does not state
+    # Context, so that an item is read with what surrounds it:
+    parent: int | None = None  # the list item this one is nested under (its first block's index)
+    cells: tuple[str, ...] = ()  # a table row's cells
+    header: tuple[str, ...] = ()  # the header cells of the row's table: the fields' names
+    is_header: bool = False  # the header row itself names fields; it states nothing
+    from_html: bool = False  # text of an HTML block (tags removed)
 
     def line_at(self, offset: int) -> int:
         """The source line of character ``offset`` within ``text``."""
@@ -134,8 +141,12 @@ class _Builder:
     def walk(self, tokens: list[Token]) -> None:
         list_depth = 0
         ordered: list[bool] = []
+        # For each open list item, the index of its first block (None until it has one).
+        items: list[int | None] = []
         row: list[str] = []
         row_line = 0
+        in_head = False
+        header: tuple[str, ...] = ()
         i = 0
         while i < len(tokens):
             token = tokens[i]
@@ -162,17 +173,31 @@ class _Builder:
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 list_depth -= 1
                 ordered.pop()
+            elif kind == "list_item_open":
+                items.append(None)
+            elif kind == "list_item_close":
+                items.pop()
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
                 text, lead = _inline_text(inline, self._inline_comment)
                 start, end = token.map or (0, 1)
                 in_ordered = bool(ordered) and ordered[-1]
+                parent = next((item for item in reversed(items[:-1]) if item is not None), None)
                 for offset, part, part_lead in _split_label_lines(text, lead):
                     if part.strip():
                         last = end if offset == 0 else start + 1 + offset
                         self._add_block("paragraph", part, start + 1 + offset, last, list_depth, part_lead, in_ordered)
+                        self.blocks[-1].parent = parent
+                        if items and items[-1] is None:
+                            items[-1] = self.blocks[-1].index
                 i += 3
                 continue
+            elif kind == "thead_open":
+                in_head, header = True, ()
+            elif kind == "thead_close":
+                in_head = False
+            elif kind == "table_close":
+                header = ()
             elif kind == "tr_open":
                 row = []
                 row_line = token.map[0] + 1 if token.map else 0
@@ -180,13 +205,18 @@ class _Builder:
                 cell, _ = _inline_text(token, self._inline_comment)
                 row.append(cell.replace("\n", " ").strip())
             elif kind == "tr_close":
+                if in_head:
+                    header = tuple(row)
                 if any(row):
                     self._add_block("table_row", " | ".join(row), row_line, row_line, list_depth, None, False)
+                    _read_row(self.blocks[-1], tuple(row), header, in_head)
             elif kind in ("fence", "code_block"):
                 if token.map:
                     self.code_lines += token.map[1] - token.map[0]
             elif kind == "html_block":
-                self._comment(token.content, (token.map[0] + 1) if token.map else 1)
+                line = (token.map[0] + 1) if token.map else 1
+                self._comment(token.content, line)
+                self._html(token.content, line, list_depth)
             i += 1
 
     def _add_block(
@@ -219,6 +249,34 @@ class _Builder:
                 is_question=_only_questions(body),
             )
         )
+
+    def _html(self, content: str, line: int, depth: int) -> None:
+        """An HTML block read as text: its rows as table rows, its paragraphs, list items and
+        line breaks as paragraphs (so "<strong>Decision:</strong> ..." is a lead-in like any
+        other). Comments never count."""
+        content = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), content)
+        header: tuple[str, ...] = ()
+        for offset, piece, is_row in _html_pieces(content):
+            first = line + content.count("\n", 0, offset)
+            if is_row:
+                cells = tuple(c for c in (_html_text(cell) for cell in _HTML_CELL.split(piece)) if c)
+                if not cells:
+                    continue
+                is_head = "<th" in piece.lower()
+                if is_head:
+                    header = cells
+                self._add_block("table_row", " | ".join(cells), first, first, depth, None, False)
+                _read_row(self.blocks[-1], cells, header, is_head)
+                self.blocks[-1].from_html = True
+                continue
+            text = _html_text(piece)
+            if text:
+                for part_offset, part, part_lead in _split_label_lines(text, None):
+                    if part.strip():
+                        self._add_block(
+                            "paragraph", part, first + part_offset, first + part_offset, depth, part_lead, False
+                        )
+                        self.blocks[-1].from_html = True
 
     def _inline_comment(self, content: str, line: int) -> None:
         self._comment(content, line)
@@ -253,6 +311,63 @@ class _Builder:
             suppressions=self.suppressions,
             code_lines=self.code_lines,
         )
+
+
+def _read_row(block: Block, cells: tuple[str, ...], header: tuple[str, ...], is_header: bool) -> None:
+    """A table row with its context: its cells, its table's header cells (the fields' names),
+    and, in a key-value table ("Decision | Replace v6 with v7"), its first cell as a lead-in."""
+    block.cells, block.header, block.is_header = cells, header, is_header
+    if not is_header and len(cells) >= 2 and cells[0] and len(cells[0].split()) <= 6 and block.lead_in is None:
+        block.lead_in, block.lead_in_raw = normalise_phrase(cells[0]), cells[0]
+        block.body = " | ".join(cells[1:])
+        block.is_question = _only_questions(block.body)
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_ROW = re.compile(r"<tr\b.*?(?:</tr\s*>|(?=<tr\b)|$)", re.S | re.I)
+_HTML_BREAK = re.compile(
+    r"<br\s*/?>|</(?:p|li|div|h[1-6]|summary|details|dt|dd|blockquote|ul|ol|table)\s*>|<(?:p|li|div|h[1-6]|summary|dt|dd|ul|ol|table)\b[^>]*>",
+    re.I,
+)
+_HTML_CELL = re.compile(r"</t[dh]\s*>", re.I)
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
+def _html_pieces(content: str) -> list[tuple[int, str, bool]]:
+    """Split an HTML block into (offset, piece, is_row): each <tr> is one piece, and the text
+    between rows is split at block-level tags and line breaks."""
+    pieces: list[tuple[int, str, bool]] = []
+    position = 0
+    for row in _HTML_ROW.finditer(content):
+        pieces.extend(_html_text_pieces(content, position, row.start()))
+        pieces.append((row.start(), row.group(0), True))
+        position = row.end()
+    pieces.extend(_html_text_pieces(content, position, len(content)))
+    return pieces
+
+
+def _html_text_pieces(content: str, start: int, end: int) -> list[tuple[int, str, bool]]:
+    found: list[tuple[int, str, bool]] = []
+    position = start
+    for match in _HTML_BREAK.finditer(content, start, end):
+        found.extend(_html_lines(content, position, match.start()))
+        position = match.end()
+    found.extend(_html_lines(content, position, end))
+    return found
+
+
+def _html_lines(content: str, start: int, end: int) -> list[tuple[int, str, bool]]:
+    found: list[tuple[int, str, bool]] = []
+    offset = start
+    for line in content[start:end].split("\n"):
+        if line.strip():
+            found.append((offset, line, False))
+        offset += len(line) + 1
+    return found
+
+
+def _html_text(fragment: str) -> str:
+    return " ".join(html.unescape(_HTML_TAG.sub(" ", fragment)).split())
 
 
 @lru_cache(maxsize=256)

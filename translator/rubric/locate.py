@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from translator.rubric.document import Block, Document, Section, normalise_phrase
 from translator.rubric.model import Vocabulary
 from translator.rubric.report import ConcernResult
+from translator.rubric.words import stem_phrase, stem_text
 
 _MAX_ALIAS_WORDS = 6
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n")
@@ -60,10 +61,15 @@ class SignalMatcher:
     def __init__(self, vocabulary: Vocabulary, doc: Document | None = None) -> None:
         self.vocabulary = vocabulary
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
-        caches = doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {})) if doc is not None else ({}, {}, {})
+        caches = (
+            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}))
+            if doc is not None
+            else ({}, {}, {}, {})
+        )
         self._cache: dict[tuple[int, str, bool], bool] = caches[0]
         self._text_cache: dict[tuple[int, bool], str] = caches[1]
         self._lower_cache: dict[tuple[int, bool], str] = caches[2]
+        self._stem_cache: dict[tuple[int, bool], str] = caches[3]
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
@@ -76,14 +82,24 @@ class SignalMatcher:
             text = self.unhedged(block, body_only)
             definition = self.vocabulary.signals[signal]
             fast = definition.lower_regex
-            if not text:
+            if not text or not definition.patterns:
                 hit = False
             elif fast is not None:
                 hit = bool(fast.search(self._lowered(block, body_only, text)))
             else:
                 hit = bool(definition.regex.search(text))
+            if not hit and text and definition.words:
+                words = definition.word_regex
+                hit = words is not None and bool(words.search(self._stemmed(block, body_only, text)))
             self._cache[key] = hit
         return hit
+
+    def _stemmed(self, block: Block, body_only: bool, text: str) -> str:
+        key = (block.index, body_only)
+        stemmed = self._stem_cache.get(key)
+        if stemmed is None:
+            stemmed = self._stem_cache[key] = stem_text(text)
+        return stemmed
 
     def _lowered(self, block: Block, body_only: bool, text: str) -> str:
         key = (block.index, body_only)
@@ -128,15 +144,16 @@ def _alias_index(vocabulary: Vocabulary) -> dict[str, frozenset[str]]:
         building: dict[str, set[str]] = {}
         for key, concern in vocabulary.concerns.items():
             for alias in [concern.title, *concern.aliases]:
-                building.setdefault(normalise_phrase(alias), set()).add(key)
+                building.setdefault(stem_phrase(normalise_phrase(alias)), set()).add(key)
         index = _ALIAS_INDEXES[id(vocabulary)] = {a: frozenset(k) for a, k in building.items()}
     return index
 
 
 def concerns_named_by(phrase: str, vocabulary: Vocabulary) -> set[str]:
-    """Concerns whose alias appears as whole words in a normalised heading or label."""
+    """Concerns whose alias appears as whole words in a normalised heading or label, compared
+    in normalised word forms ("Validating the model" names validation, "Failures" failure_modes)."""
     index = _alias_index(vocabulary)
-    words = phrase.split()
+    words = stem_phrase(phrase).split()
     found: set[str] = set()
     for size in range(1, min(_MAX_ALIAS_WORDS, len(words)) + 1):
         for start in range(len(words) - size + 1):
@@ -225,6 +242,105 @@ class ConcernLocator:
 
     def resolve(self, concern: str, status_rules: list[Rule]) -> Resolution:
         """Judge ``concern`` against the adequacy rules that decide its status."""
+        resolution = self._resolve_anywhere(concern, status_rules)
+        if self.vocabulary.concerns[concern].position != "opening":
+            return resolution
+        return self._at_the_opening(concern, resolution)
+
+    def _at_the_opening(self, concern: str, anywhere: Resolution) -> Resolution:
+        """A concern that counts only at the top (the recommendation): a decision in the title or
+        the opening blocks is present; one stated only further down is incomplete."""
+        for block in self.opening_blocks():
+            if self._states(concern, block):
+                location = Location("opening", block.line, block.lead_in_raw or "", [[block]], anchor=block)
+                return Resolution(self._result("present", location), location)
+        title = next((s for s in self.doc.sections if s.is_title), None)
+        if title is not None and self._title_decides(title.title):
+            location = Location("title", title.line, "title", [])
+            result = ConcernResult(status="present", line=title.line, evidence=_shorten(title.title))
+            return Resolution(result, location)
+        if anywhere.result.status == "missing":
+            return anywhere
+        status = "incomplete"
+        location = anywhere.location
+        return Resolution(anywhere.result.model_copy(update={"status": status}), location, anywhere.placeholder)
+
+    def opening_blocks(self) -> list[Block]:
+        """What a reader reads first: the text under the title and the first section with text,
+        up to a few blocks, after email headers, greetings and metadata ("Owner: ... · Status: ...")."""
+        opening = self.vocabulary.opening
+        skip = {normalise_phrase(p) for p in opening.skip_lead_ins}
+        found: list[Block] = []
+        sections: list[int | None] = []
+        listing_options = False  # under a bare "Options:" label
+        for block in self.doc.blocks:
+            if block.is_header or block.index in self.matcher.unsettled:
+                continue
+            if block.lead_in is not None and not block.body.strip():
+                listing_options = bool(
+                    concerns_named_by(block.lead_in, self.vocabulary) & set(opening.options_named_by)
+                )
+            elif not block.list_depth:
+                listing_options = False
+            heading = self.doc.sections[block.section].heading if block.section is not None else ""
+            if (
+                (listing_options and block.list_depth)
+                or opening.option_regex.search(block.text)
+                or concerns_named_by(heading, self.vocabulary) & set(opening.options_named_by)
+            ):
+                continue  # options are what the decision chooses between, not the decision
+            if block.lead_in in skip or opening.skip_regex.search(block.text.strip()) or _is_metadata(block, skip):
+                continue
+            if block.section not in sections:
+                # The text under the title, then the first section with text: no further.
+                if any(self._is_body_section(section) for section in sections):
+                    break
+                sections.append(block.section)
+            found.append(block)
+            if len(found) >= opening.blocks:
+                break
+        return found
+
+    def _is_body_section(self, index: int | None) -> bool:
+        return index is not None and not self.doc.sections[index].is_title
+
+    def _states(self, concern: str, block: Block) -> bool:
+        if block.is_question:
+            return False
+        for name, cell in zip(block.header, block.cells, strict=False):
+            # A status table's "Decision" column: the cell under it states the concern.
+            if concern in concerns_named_by(normalise_phrase(name), self.vocabulary) and len(cell.split()) >= 2:
+                return True
+        if block.lead_in and concern in concerns_named_by(block.lead_in, self.vocabulary):
+            body = self.matcher.unhedged(block, body_only=True)
+            if len(body.split()) >= 2 and not self.vocabulary.signals["placeholder"].regex.match(body.strip()):
+                return True
+        section = self.doc.sections[block.section] if block.section is not None else None
+        if (
+            section is not None
+            and not section.is_title
+            and concern in concerns_named_by(section.heading, self.vocabulary)
+        ):
+            if len(self.matcher.unhedged(block).split()) >= 3 and not self.matcher.block_has(block, "placeholder"):
+                return True
+        opening = self.vocabulary.opening
+        if not any(self.matcher.block_has(block, signal) for signal in opening.decision_signals):
+            return False
+        if opening.undecided_signal and block.section is not None:
+            # On the raw text: a hedge is exactly what block_has sets aside.
+            undecided = self.vocabulary.signals[opening.undecided_signal].regex
+            siblings = self.doc.section_blocks(self.doc.sections[block.section])
+            if any(undecided.search(other.text) for other in siblings):
+                return False
+        return not block.text.rstrip().endswith((", or", " or", ";  or"))
+
+    def _title_decides(self, title: str) -> bool:
+        """A title that is itself the decision: "Promote triage classifier v4", "Churn v8: add
+        tenure features"."""
+        regex = self.vocabulary.signals["decision_statement"].regex
+        return bool(regex.search(title)) or any(regex.search(part) for part in title.split(":")[1:])
+
+    def _resolve_anywhere(self, concern: str, status_rules: list[Rule]) -> Resolution:
         named = self._named.get(concern, [])
         substantive = [loc for loc in named if self._substantive(loc)]
         adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules)), None)
@@ -233,6 +349,9 @@ class ConcernLocator:
         by_content = self._by_content(concern, status_rules)
         if by_content is not None:
             return Resolution(self._result("present", by_content), by_content)
+        gathered = self._gathered(concern, status_rules)
+        if gathered is not None:
+            return Resolution(self._result("present", gathered), gathered)
         if substantive:
             return Resolution(self._result("incomplete", substantive[0]), substantive[0])
         if named:
@@ -241,6 +360,22 @@ class ConcernLocator:
                 ConcernResult(status="missing", line=named[0].line, evidence=placeholder), named[0], placeholder
             )
         return Resolution(ConcernResult(status="missing"), None)
+
+    def _gathered(self, concern: str, status_rules: list[Rule]) -> Location | None:
+        """The concern's elements gathered over all the sections that name it and those of the
+        concerns it gathers with: a protocol whose method, duration and decision rule sit in
+        three sections is one protocol. Only section-scoped rules gather; a failure mode's
+        handling must still sit with its condition."""
+        if any(scope == "block" for _, scope in status_rules):
+            return None
+        named = [loc for loc in self._named.get(concern, []) if self._substantive(loc)]
+        if not named:
+            return None
+        related = [loc for other in self.vocabulary.concerns[concern].gather for loc in self._named.get(other, [])]
+        units = [unit for loc in [*named, *related] for unit in loc.units]
+        body_of = {k: v for loc in [*named, *related] for k, v in loc.body_of.items()}
+        union = Location(named[0].how, named[0].line, named[0].label, units, body_of)
+        return union if self._adequate(union, status_rules) else None
 
     def unmet(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
         """Adequacy groups a location does not meet (section scope)."""
@@ -324,6 +459,20 @@ class ConcernLocator:
         if len(evidence) > _EVIDENCE_CHARS:
             evidence = evidence[: _EVIDENCE_CHARS - 1] + "…"
         return ConcernResult(status=status, line=location.line, evidence=evidence)  # type: ignore[arg-type]
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _EVIDENCE_CHARS else text[: _EVIDENCE_CHARS - 1] + "…"
+
+
+_METADATA_PAIR = re.compile(r"(?:^|[·|•;,]\s*|\s{2,})([A-Za-z][A-Za-z ]{1,24}):\s*\S")
+
+
+def _is_metadata(block: Block, labels: set[str]) -> bool:
+    """A line of metadata pairs: "**Team:** Support ML · **Status:** Ready for dev"."""
+    pairs = [normalise_phrase(m.group(1)) for m in _METADATA_PAIR.finditer(block.text)]
+    return len(pairs) >= 2 and sum(p in labels for p in pairs) >= max(1, len(pairs) - 1)
 
 
 def _text_units(blocks: list[Block], lists: bool = False) -> list[list[Block]]:

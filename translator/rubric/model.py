@@ -40,20 +40,59 @@ class Concern(_Strict):
     aliases: list[str] = Field(default_factory=list)
     question: str
     content: list[list[str]] = Field(default_factory=list)
+    # "opening": covered only when stated at the top (the recommendation); stated further down
+    # it is incomplete.
+    position: Literal["anywhere", "opening"] = "anywhere"
+    # Concerns whose sections may hold the rest of this one's elements (a validation protocol
+    # whose method sits under "Rollout").
+    gather: list[str] = Field(default_factory=list)
+
+
+class Opening(_Strict):
+    """What a reader skips to reach a document's opening, and how far the opening reaches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    blocks: int = Field(default=6, ge=1)
+    decision_signals: list[str] = Field(default_factory=list)
+    undecided_signal: str | None = None
+    skip_lead_ins: list[str] = Field(default_factory=list)
+    skip_patterns: list[str] = Field(default_factory=list)
+    not_decisions: list[str] = Field(default_factory=list)
+    options_named_by: list[str] = Field(default_factory=list)  # concerns whose sections list options
+
+    @cached_property
+    def skip_regex(self) -> re.Pattern[str]:
+        return combine(self.skip_patterns, re.I) if self.skip_patterns else re.compile("(?!)")
+
+    @cached_property
+    def option_regex(self) -> re.Pattern[str]:
+        return combine(self.not_decisions, re.I) if self.not_decisions else re.compile("(?!)")
 
 
 class Signal(_Strict):
+    """A named test on a block's text: regular expressions (``patterns``, case-insensitive) and
+    word phrases (``words``, matched as whole words on normalised word forms, so inflections and
+    British spellings match: "backtest" matches "backtested", "optimise" matches "optimize")."""
+
     label: str
-    patterns: list[str] = Field(min_length=1)
+    patterns: list[str] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list)
 
     @field_validator("patterns")
     @classmethod
     def _compiles(cls, patterns: list[str], info: ValidationInfo) -> list[str]:
         return check_patterns(patterns, info)
 
+    @model_validator(mode="after")
+    def _says_something(self) -> Signal:
+        if not self.patterns and not self.words:
+            raise ValueError("a signal needs patterns or words")
+        return self
+
     @cached_property
     def regex(self) -> re.Pattern[str]:
-        return combine(self.patterns, re.I | re.M)
+        return combine(self.patterns, re.I | re.M) if self.patterns else re.compile("(?!)")
 
     @cached_property
     def lower_regex(self) -> re.Pattern[str] | None:
@@ -63,8 +102,18 @@ class Signal(_Strict):
         such as [A-z]) keeps re.I."""
         lowered = [_lower_case_pattern(p) for p in self.patterns]
         if all(p is not None for p in lowered):
-            return combine([p for p in lowered if p is not None], re.M)
+            return combine([p for p in lowered if p is not None], re.M) if lowered else re.compile("(?!)")
         return None
+
+    @cached_property
+    def word_regex(self) -> re.Pattern[str] | None:
+        """The word phrases as one regex over normalised text (words.stem_text)."""
+        from translator.rubric.words import stem_phrase
+
+        phrases = sorted({stem_phrase(w) for w in self.words if stem_phrase(w)}, key=len, reverse=True)
+        if not phrases:
+            return None
+        return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in phrases) + ")(?= )")
 
 
 # Any "(?" but a plain group or a look-around: flags ((?s-i:...), (?L)) and named groups, whose
@@ -129,6 +178,7 @@ class Vocabulary(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
     version: int
     concerns: dict[str, Concern]
+    opening: Opening = Field(default_factory=Opening)
     unsettled_sections: list[str] = Field(default_factory=list)
     signals: dict[str, Signal]
 
