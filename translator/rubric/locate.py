@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from translator.rubric.document import Block, Document, Section, normalise_phrase
-from translator.rubric.model import Vocabulary
+from translator.rubric.model import Signal, Vocabulary
 from translator.rubric.report import ConcernResult
 from translator.rubric.words import stem_phrase, stem_text
 
@@ -91,8 +91,28 @@ class SignalMatcher:
             if not hit and text and definition.words:
                 words = definition.word_regex
                 hit = words is not None and bool(words.search(self._stemmed(block, body_only, text)))
+            if not hit and definition.fields and block.header and not block.is_header:
+                hit = self._by_field(block, definition)
             self._cache[key] = hit
         return hit
+
+    def _by_field(self, block: Block, definition: Signal) -> bool:
+        """A row's cell under a header that names this signal ("System response") is one."""
+        fields = definition.field_regex
+        placeholder = self.vocabulary.signals["placeholder"].regex
+        for name, cell in zip(block.header, block.cells, strict=False):
+            if fields is not None and cell.strip() and not placeholder.match(cell.strip()):
+                if fields.search(stem_text(name)):
+                    return True
+        return False
+
+    def text_has(self, text: str, signal: str) -> bool:
+        """Whether ``text`` (a part of a block, such as the handling after "X → ") matches."""
+        definition = self.vocabulary.signals[signal]
+        if definition.patterns and definition.regex.search(text):
+            return True
+        words = definition.word_regex
+        return bool(words is not None and words.search(stem_text(text)))
 
     def _stemmed(self, block: Block, body_only: bool, text: str) -> str:
         key = (block.index, body_only)
@@ -408,8 +428,9 @@ class ConcernLocator:
         # A plan spread over the steps of one list is one piece of content; a failure mode is
         # not (its handling must sit with its condition), so block-scoped concerns look per item.
         per_item = any(scope == "block" for _, scope in status_rules)
+        pairs = self.vocabulary.concerns[concern].pairs
         for unit in self._units if per_item else self._list_units:
-            if not self.matcher.meets_all(unit, rule):
+            if not self.matcher.meets_all(unit, rule) and not (pairs and any(self._pair(b, pairs) for b in unit)):
                 continue
             location = Location("content", unit[0].line, "", [unit])
             if self._adequate(location, status_rules):
@@ -418,6 +439,21 @@ class ConcernLocator:
                 location.line, location.anchor = anchor.line, anchor
                 return location
         return None
+
+    def _pair(self, block: Block, groups: list[list[str]]) -> bool:
+        """Whether ``block`` is a pair whose left side matches the first group and whose right
+        side the second: "Feed late: reuse yesterday's scores", "timeout → v6 scores it"."""
+        if block.is_question or block.index in self.matcher.unsettled:
+            return False
+        left_group, right_group = groups[0], groups[-1]
+        for left, right in _sides(block):
+            if not left.strip() or not right.strip():
+                continue
+            if any(self.matcher.text_has(left, s) for s in left_group) and any(
+                self.matcher.text_has(right, s) for s in right_group
+            ):
+                return True
+        return False
 
     def _substantive(self, location: Location) -> bool:
         """Has real content: at least two words besides placeholders and hedges, and does not
@@ -461,6 +497,29 @@ class ConcernLocator:
         return ConcernResult(status=status, line=location.line, evidence=evidence)  # type: ignore[arg-type]
 
 
+_ARROW = re.compile(r"\s*(?:→|->|=>|⇒|—>|--+>)\s*")
+
+
+def _sides(block: Block) -> list[tuple[str, str]]:
+    """The ways a block reads as "left: right": its lead-in and body, an arrow, a table row's
+    first cell and the rest. The right side is the first sentence after the separator: what
+    follows it ("TODO: decide what we do. serve the old index?") is not that pair's handling."""
+    sides: list[tuple[str, str]] = []
+    if block.lead_in_raw and block.body.strip():
+        sides.append((block.lead_in_raw, _first_statement(block.body)))
+    arrow = _ARROW.search(block.text)
+    if arrow:
+        sides.append((block.text[: arrow.start()], _first_statement(block.text[arrow.end() :])))
+    if len(block.cells) >= 2 and not block.is_header:
+        sides.append((block.cells[0], " ".join(block.cells[1:])))
+    return sides
+
+
+def _first_statement(text: str) -> str:
+    first = _SENTENCES.split(text.strip(), maxsplit=1)[0]
+    return "" if first.rstrip().endswith("?") else first
+
+
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _EVIDENCE_CHARS else text[: _EVIDENCE_CHARS - 1] + "…"
@@ -485,7 +544,10 @@ def _text_units(blocks: list[Block], lists: bool = False) -> list[list[Block]]:
         same_table = joined and block.kind == "table_row" and previous.kind == "table_row"  # type: ignore[union-attr]
         # The steps of one ordered list form one plan; unordered bullets are separate points.
         same_list = lists and joined and block.ordered and previous.ordered  # type: ignore[union-attr]
-        if same_table or same_list:
+        # A nested item belongs with the item it is nested under: "OSRM timeout" with its
+        # sub-bullet "falls back to haversine distance", a source with its cadence.
+        nested = joined and block.parent is not None and any(b.index == block.parent for b in units[-1])
+        if same_table or same_list or nested:
             units[-1].append(block)
         else:
             units.append([block])

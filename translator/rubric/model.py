@@ -46,6 +46,9 @@ class Concern(_Strict):
     # Concerns whose sections may hold the rest of this one's elements (a validation protocol
     # whose method sits under "Rollout").
     gather: list[str] = Field(default_factory=list)
+    # Content as a pair ("condition: handling", "X → Y", a table row): the first group's
+    # signals on the left side, the second's on the right.
+    pairs: list[list[str]] = Field(default_factory=list)
 
 
 class Opening(_Strict):
@@ -78,6 +81,9 @@ class Signal(_Strict):
     label: str
     patterns: list[str] = Field(default_factory=list)
     words: list[str] = Field(default_factory=list)
+    # Table header cells under which a cell counts as this signal ("System response" makes its
+    # cells a handling): a row is read with its header cells as field names.
+    fields: list[str] = Field(default_factory=list)
 
     @field_validator("patterns")
     @classmethod
@@ -104,6 +110,15 @@ class Signal(_Strict):
         if all(p is not None for p in lowered):
             return combine([p for p in lowered if p is not None], re.M) if lowered else re.compile("(?!)")
         return None
+
+    @cached_property
+    def field_regex(self) -> re.Pattern[str] | None:
+        from translator.rubric.words import stem_phrase
+
+        phrases = sorted({stem_phrase(w) for w in self.fields if stem_phrase(w)}, key=len, reverse=True)
+        if not phrases:
+            return None
+        return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in phrases) + ")(?= )")
 
     @cached_property
     def word_regex(self) -> re.Pattern[str] | None:
