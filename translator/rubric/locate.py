@@ -374,6 +374,9 @@ class ConcernLocator:
             return Resolution(self._result("present", gathered), gathered)
         if substantive:
             return Resolution(self._result("incomplete", substantive[0]), substantive[0])
+        partial = self._partial(concern)
+        if partial is not None and not named:
+            return Resolution(self._result("incomplete", partial), partial)
         if named:
             placeholder = self._placeholder_text(named[0])
             return Resolution(
@@ -438,6 +441,17 @@ class ConcernLocator:
                 anchor = next((b for b in unit if self.matcher.meets_all([b], rule)), unit[0])
                 location.line, location.anchor = anchor.line, anchor
                 return location
+        return None
+
+    def _partial(self, concern: str) -> Location | None:
+        """The first unit that addresses ``concern`` without settling it (its ``partial`` rule)."""
+        rule = self.vocabulary.concerns[concern].partial
+        if not rule:
+            return None
+        for unit in self._list_units:
+            if self.matcher.meets_all(unit, rule):
+                anchor = next((b for b in unit if self.matcher.meets_all([b], rule)), unit[0])
+                return Location("content", anchor.line, "", [unit], anchor=anchor)
         return None
 
     def _pair(self, block: Block, groups: list[list[str]]) -> bool:

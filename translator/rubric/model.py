@@ -49,6 +49,8 @@ class Concern(_Strict):
     # Content as a pair ("condition: handling", "X → Y", a table row): the first group's
     # signals on the left side, the second's on the right.
     pairs: list[list[str]] = Field(default_factory=list)
+    # Content that addresses the concern but does not settle it: incomplete, not missing.
+    partial: list[list[str]] = Field(default_factory=list)
 
 
 class Opening(_Strict):
@@ -240,9 +242,17 @@ class Criterion(_Strict):
 
 
 class Detect(_Strict):
+    """How to tell a document of this kind: phrases in its title (4 points each), its headings
+    (3), regex terms and word phrases in its text (1 each, once). Phrases compare in normalised
+    word forms. The best kind must reach ``min_score`` and lead the next by ``margin``, or the
+    document is ``general``: a kind that is not clearly indicated is not guessed."""
+
     min_score: float = 4
+    margin: float = 0
+    title: list[str] = Field(default_factory=list)
     headings: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list)
 
     @field_validator("terms")
     @classmethod

@@ -10,12 +10,13 @@ from typing import Literal
 
 from translator.errors import RubricError
 from translator.rubric.checks import CheckContext
-from translator.rubric.document import Document, normalise_phrase, parse_document
+from translator.rubric.document import Document, parse_document
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.locate import ConcernLocator, SignalMatcher
 from translator.rubric.model import Rubric, Severity
 from translator.rubric.registry import check_types
 from translator.rubric.report import ConcernResult, DocumentReport, Finding
+from translator.rubric.words import stem_phrase, stem_text
 
 GENERAL = "general"
 DETECT_CHARS = 32_000
@@ -92,15 +93,28 @@ def choose_rubric(
 
 
 def detect_kind(doc: Document) -> str:
-    """The built-in kind whose detection signals the document matches best, else ``general``.
+    """The built-in kind whose detection cues the document matches best, else ``general``
+    (see :class:`translator.rubric.model.Detect`). Ties go to the kind listed first
+    alphabetically, so the result is stable."""
+    scores = kind_scores(doc)
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    if not ranked:
+        return GENERAL
+    best, best_score = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    detect = load_rubric(best).detect
+    if best_score < detect.min_score or best_score - runner_up < detect.margin:
+        return GENERAL
+    return best
 
-    A matching heading weighs 3, a matching term 1; a kind must reach its rubric's
-    ``detect.min_score``. Ties go to the kind listed first alphabetically, so the result is stable.
-    """
-    headings = [f" {section.heading} " for section in doc.sections if not section.is_title]
+
+def kind_scores(doc: Document) -> dict[str, float]:
+    """Each built-in kind's detection score for ``doc``."""
+    title_section = next((s for s in doc.sections if s.is_title), None)
+    title = stem_text(title_section.title if title_section else (doc.blocks[0].text if doc.blocks else ""))
+    headings = [stem_text(section.title) for section in doc.sections if not section.is_title]
     kinds = [kind for kind in builtin_kinds() if kind != GENERAL]
     scanner, terms = _term_scanner(tuple(kinds))
-    # One pass over the text finds where terms occur, for every kind at once.
     # The opening of a document says what kind it is; scanning past it changes nothing but
     # the cost on a huge file (headings are still read in full, above).
     text = "\n".join(b.text for b in doc.blocks)[:DETECT_CHARS].lower()
@@ -111,18 +125,22 @@ def detect_kind(doc: Document) -> str:
         owner = next((owner for term, owner in terms if term.match(text, start)), None)
         if owner is not None:
             found.add(owner)
-    best, best_score = GENERAL, 0.0
+    stemmed = stem_text(text)
+    scores: dict[str, float] = {}
     for kind in kinds:
         detect = load_rubric(kind).detect
         score = 0.0
+        for phrase in detect.title:
+            if f" {stem_phrase(phrase)} " in title:
+                score += 4
         for phrase in detect.headings:
-            needle = f" {normalise_phrase(phrase)} "
+            needle = f" {stem_phrase(phrase)} "
             if needle.strip() and any(needle in heading for heading in headings):
                 score += 3
         score += sum(1 for number in range(len(detect.terms)) if (kind, number) in found)
-        if score >= detect.min_score and score > best_score:
-            best, best_score = kind, score
-    return best
+        score += sum(1 for phrase in detect.words if f" {stem_phrase(phrase)} " in stemmed)
+        scores[kind] = score
+    return scores
 
 
 @lru_cache(maxsize=8)
