@@ -19,6 +19,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from translator.rubric.words import stem_text
 from translator.sources.text import split_front_matter
 
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
@@ -99,6 +100,15 @@ class Document:
         return sum(len(block.text.split()) for block in self.blocks) + sum(
             len(section.title.split()) for section in self.sections
         )
+
+    def stemmed(self, block: Block) -> str:
+        """The block's text in normalised word forms (words.stem_text), computed once and
+        shared by kind detection and every signal that matches words."""
+        cache: dict[int, str] = self.caches.setdefault("stems", {})
+        found = cache.get(block.index)
+        if found is None:
+            found = cache[block.index] = stem_text(block.text)
+        return found
 
     def section_blocks(self, section: Section) -> list[Block]:
         return self.blocks[section.first_block : section.end_block]

@@ -60,6 +60,7 @@ class SignalMatcher:
 
     def __init__(self, vocabulary: Vocabulary, doc: Document | None = None) -> None:
         self.vocabulary = vocabulary
+        self.doc = doc
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
         caches = (
             doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}))
@@ -118,7 +119,11 @@ class SignalMatcher:
         key = (block.index, body_only)
         stemmed = self._stem_cache.get(key)
         if stemmed is None:
-            stemmed = self._stem_cache[key] = stem_text(text)
+            if text is block.text and self.doc is not None:
+                stemmed = self.doc.stemmed(block)
+            else:
+                stemmed = stem_text(text)
+            self._stem_cache[key] = stemmed
         return stemmed
 
     def _lowered(self, block: Block, body_only: bool, text: str) -> str:

@@ -125,7 +125,13 @@ def kind_scores(doc: Document) -> dict[str, float]:
         owner = next((owner for term, owner in terms if term.match(text, start)), None)
         if owner is not None:
             found.add(owner)
-    stemmed = stem_text(text)
+    stemmed, size = [], 0
+    for block in doc.blocks:
+        if size > DETECT_CHARS:
+            break
+        stemmed.append(doc.stemmed(block))
+        size += len(block.text)
+    words_found = _words_found(tuple(kinds), " ".join(stemmed))
     scores: dict[str, float] = {}
     for kind in kinds:
         detect = load_rubric(kind).detect
@@ -138,9 +144,31 @@ def kind_scores(doc: Document) -> dict[str, float]:
             if needle.strip() and any(needle in heading for heading in headings):
                 score += 3
         score += sum(1 for number in range(len(detect.terms)) if (kind, number) in found)
-        score += sum(1 for phrase in detect.words if f" {stem_phrase(phrase)} " in stemmed)
+        score += sum(1 for phrase in detect.words if stem_phrase(phrase) in words_found)
         scores[kind] = score
     return scores
+
+
+def _words_found(kinds: tuple[str, ...], stemmed: str) -> set[str]:
+    """The detection word phrases (of any kind) that occur in ``stemmed``, in one scan."""
+    regex = _words_scanner(kinds)
+    found: set[str] = set()
+    position = 0
+    # Overlapping phrases ("option a" inside "option a vs option b") are all found: each match
+    # restarts one word later.
+    while True:
+        match = regex.search(stemmed, position)
+        if match is None:
+            return found
+        found.add(match.group(0))
+        position = match.start() + 1
+
+
+@lru_cache(maxsize=8)
+def _words_scanner(kinds: tuple[str, ...]) -> re.Pattern[str]:
+    phrases = {stem_phrase(p) for kind in kinds for p in load_rubric(kind).detect.words} - {""}
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in ordered) + ")(?= )" if ordered else "(?!)")
 
 
 @lru_cache(maxsize=8)
