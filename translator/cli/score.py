@@ -53,6 +53,13 @@ def score(
         help="Fail a document with any finding of this severity or worse: error, warning or info (default: error).",
     ),
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Refuse files larger than this (default 5 MB)."),
+    sarif_root: Path | None = typer.Option(
+        None, "--sarif-root", help="Make SARIF URIs relative to this folder (default: the git repository root)."
+    ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Insert a section skeleton for each missing concern (a person still fills it in)."
+    ),
+    diff: bool = typer.Option(False, "--diff", help="With --fix: print a unified diff instead of writing the files."),
 ) -> int:
     """Score specs against the rubric: each concern present, incomplete or missing, with line-precise findings."""
     config = load_config()
@@ -79,7 +86,7 @@ def score(
     else:
         text = {
             "json": to_json,
-            "sarif": lambda r: to_sarif(r, __version__),
+            "sarif": lambda r: to_sarif(r, __version__, sarif_root),
             "junit": to_junit,
             "github": to_github,
         }[chosen_format](report)
