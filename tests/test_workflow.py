@@ -126,6 +126,8 @@ def test_extra_args_and_no_changed_spec(repo: tuple[Path, str], tmp_path: Path) 
     quiet = run_step(score_step(), root, {"base": head}, {}, outputs)
     assert quiet.returncode == 0 and "no spec changed" in quiet.stdout
     assert outputs.read_text().splitlines()[-1] == "scored=false"
+    unknown = run_step(score_step(), root, {"base": "no-such-commit"}, {}, outputs)
+    assert unknown.returncode == 2 and "cannot compare with no-such-commit" in unknown.stderr
 
 
 def test_the_workflow_uploads_what_the_action_wrote() -> None:
