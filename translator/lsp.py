@@ -115,7 +115,7 @@ def _diagnostic(
 def code_actions(document: TextDocument, context: types.CodeActionContext) -> list[types.CodeAction]:
     """The --fix skeletons as quick fixes: one per concern, and all of them at once."""
     try:
-        config, _ = _score(document)
+        config = _config(document)
         verdict = Verdict(fail_under=config.fail_under, fail_on=Severity(config.fail_on))
         plan = plan_fix(document.source, path=document.path, kind=config.kind, rubric=config.rubric, verdict=verdict)
     except TranslatorError:
