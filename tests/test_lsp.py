@@ -62,11 +62,13 @@ async def vscode(lsp_client: LanguageClient, tmp_path: Path):  # type: ignore[no
     await lsp_client.shutdown_session()
 
 
-async def open_and_wait(client: LanguageClient, path: Path, text: str) -> list[types.Diagnostic]:
+async def open_and_wait(
+    client: LanguageClient, path: Path, text: str, language: str = "markdown"
+) -> list[types.Diagnostic]:
     path.write_text(text, encoding="utf-8")
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=path.as_uri(), language_id="markdown", version=1, text=text)
+            text_document=types.TextDocumentItem(uri=path.as_uri(), language_id=language, version=1, text=text)
         )
     )
     await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 30)
@@ -119,11 +121,11 @@ async def test_diagnostics_on_the_right_lines_then_the_fix_action(client: Langua
     )
     assert actions is not None
     titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
-    assert "Insert the failure modes section skeleton (translator --fix)" in titles
+    assert 'Insert the "Failure modes" section skeleton (translator --fix)' in titles
     fix_all = next(
         a for a in actions if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.SourceFixAll
     )
-    one = next(a for a in actions if isinstance(a, types.CodeAction) and "failure modes" in a.title)
+    one = next(a for a in actions if isinstance(a, types.CodeAction) and '"Failure modes"' in a.title)
     assert one.diagnostics and {d.code for d in one.diagnostics} == {"failure-modes-present"}
 
     assert one.edit and one.edit.changes
@@ -160,6 +162,7 @@ async def test_project_config_and_suppressions_are_honoured(vscode: LanguageClie
     codes = {d.code for d in diagnostics}
     assert "formula-adequate" not in codes and "storage-present" in codes  # the config's kind applied
     assert "failure-modes-present" not in codes and "latency-cost-present" in codes
+    assert await open_and_wait(client, tmp_path / "notes.py", SPEC, language="python") == []
 
 
 @pytest.mark.asyncio

@@ -23,6 +23,7 @@ from translator.config import Config, load_config
 from translator.errors import TranslatorError
 from translator.rubric.document import parse_document
 from translator.rubric.fix import FixPlan, plan_fix
+from translator.rubric.loader import load_vocabulary
 from translator.rubric.model import Severity
 from translator.rubric.report import DocumentReport, Finding
 from translator.rubric.scoring import Verdict, score_text
@@ -75,6 +76,8 @@ def _score(document: TextDocument) -> tuple[Config, DocumentReport]:
 
 def diagnostics(document: TextDocument) -> list[types.Diagnostic]:
     """The document's findings as diagnostics; a problem scoring it is one diagnostic on line 1."""
+    if document.language_id not in (None, "markdown"):
+        return []  # a client that starts the server for every file type gets nothing for code
     try:
         _, report = _score(document)
     except TranslatorError as exc:
@@ -120,15 +123,18 @@ def code_actions(document: TextDocument, context: types.CodeActionContext) -> li
         plan = plan_fix(document.source, path=document.path, kind=config.kind, rubric=config.rubric, verdict=verdict)
     except TranslatorError:
         return []
+    vocabulary = load_vocabulary()
     actions: list[types.CodeAction] = []
     for insertion in plan.insertions:
         related = [
             d for d in context.diagnostics if isinstance(d.data, dict) and d.data.get("concern") == insertion.concern
         ]
         what = "section skeleton" if insertion.section else "open question"
+        entry = vocabulary.concerns.get(insertion.concern)
+        name = entry.title if entry else insertion.concern
         actions.append(
             types.CodeAction(
-                title=f"Insert the {insertion.concern.replace('_', ' ')} {what} (translator --fix)",
+                title=f'Insert the "{name}" {what} (translator --fix)',
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=related or None,
                 edit=_edit(document, FixPlan(plan.path, plan.original, (insertion,))),
