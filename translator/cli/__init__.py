@@ -12,7 +12,7 @@ import sys
 import typer
 from typer.exceptions import TyperException
 
-from translator.cli import batch, draft, rubrics, score
+from translator.cli import batch, draft, lsp, rubrics, score
 from translator.errors import TranslatorError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ def _root(
 draft.register(app)
 batch.register(app)
 score.register(app)
+lsp.register(app)
 app.add_typer(rubrics.app, name="rubrics")
 
 

@@ -20,6 +20,7 @@ _EPILOG = (
     "  translator score spec.md\n\n"
     "  translator score docs/specs/ --format sarif -o results.sarif\n\n"
     "  cat spec.md | translator score - --kind feature-spec --fail-on warning\n\n"
+    "  translator score spec.md --fix --diff      (then --fix to write the missing sections' skeletons)\n\n"
     "Silence a rule in a document with <!-- translator: disable=RULE -->. "
     "Defaults come from [tool.translator] in pyproject.toml or .translator.toml."
 )
@@ -53,6 +54,15 @@ def score(
         help="Fail a document with any finding of this severity or worse: error, warning or info (default: error).",
     ),
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Refuse files larger than this (default 5 MB)."),
+    sarif_root: Path | None = typer.Option(
+        None, "--sarif-root", help="Make SARIF URIs relative to this folder (default: the git repository root)."
+    ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Insert a section skeleton for each missing concern (a person still fills it in)."
+    ),
+    diff: bool = typer.Option(
+        False, "--diff", help="Print what --fix would insert, as a unified diff, and write nothing (exit 1 if any)."
+    ),
 ) -> int:
     """Score specs against the rubric: each concern present, incomplete or missing, with line-precise findings."""
     config = load_config()
@@ -65,6 +75,19 @@ def score(
     verdict = Verdict(
         fail_under=fail_under if fail_under is not None else config.fail_under, fail_on=Severity(severity)
     )
+    if fix or diff:
+        from translator.cli.fix import fix_files  # only --fix pays for importing it
+
+        plans, problems = fix_files(
+            paths,
+            kind=kind or config.kind,
+            rubric=rubric or config.rubric,
+            verdict=verdict,
+            max_bytes=max_bytes or config.max_bytes,
+            write=not diff,
+        )
+        if diff:
+            return 2 if problems else (1 if any(plan.changed for plan in plans) else 0)
     report = score_files(
         paths,
         kind=kind,
@@ -80,7 +103,7 @@ def score(
     else:
         text = {
             "json": to_json,
-            "sarif": lambda r: to_sarif(r, __version__),
+            "sarif": lambda r: to_sarif(r, __version__, sarif_root),
             "junit": to_junit,
             "github": to_github,
         }[chosen_format](report)
