@@ -165,7 +165,7 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
             f"run `translator batch status {out_dir}` / `translator batch collect {out_dir}`"
         )
     arguments = list(arguments)
-    files, problems = batch_files(arguments)
+    files, problems, _ = batch_files(arguments, out_dir=options.out_dir)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal(out_dir)
