@@ -269,6 +269,11 @@ def test_score_of_a_batch_folder_skips_its_index_or_says_why(tmp_path: Path) -> 
     named = cli("score", "out/index.md", cwd=tmp_path)
     assert named.code == 2 and "corpus report, not a spec" in named.stdout + named.stderr
     assert "Traceback" not in named.stderr
+    summary = cli("score", "out/summary.json", "out/n.spec.json", "-f", "json", cwd=tmp_path)
+    assert summary.code == 2 and json.loads(summary.stdout)["documents"] == []
+    assert [e["message"] for e in json.loads(summary.stdout)["errors"]] == [
+        "is a JSON output of translator, not a spec; score the .md file beside it"
+    ] * 2
 
 
 def test_a_users_own_index_in_the_output_folder_is_never_replaced(tmp_path: Path) -> None:

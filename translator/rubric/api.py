@@ -7,7 +7,7 @@ from pathlib import Path
 
 from translator.errors import InputError, TranslatorError
 from translator.inputs import STDIN, Problem, Skipped, expand_inputs
-from translator.outputs import INDEX_NAME, is_output_folder
+from translator.outputs import INDEX_NAME, carries_marker, is_output_folder
 from translator.rubric.loader import load_rubric
 from translator.rubric.model import Rubric
 from translator.rubric.report import DocumentReport, InputProblem, Report
@@ -22,6 +22,8 @@ def _not_a_spec(path: Path, explicit: bool) -> str | None:
     """A batch folder's index.md is the corpus report, not a spec: scoring it would fail it."""
     if path.name == INDEX_NAME and is_output_folder(path.parent):
         return "is a batch's corpus report, not a spec; score the .spec.md files beside it"
+    if path.suffix.lower() == ".json" and carries_marker(path):  # summary.json, X.spec.json
+        return "is a JSON output of translator, not a spec; score the .md file beside it"
     return None
 
 
