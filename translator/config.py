@@ -51,7 +51,11 @@ def load_config(start: Path | None = None) -> Config:
     for folder in (here, *here.parents):
         dotfile = folder / ".translator.toml"
         if dotfile.is_file():
-            return _parse(dotfile, _read_toml(dotfile))
+            data = _read_toml(dotfile)
+            if set(data) == {"tool"} and isinstance(data["tool"], dict) and "translator" in data["tool"]:
+                # written as the README shows pyproject's table: [tool.translator] means the same here
+                return _parse(dotfile, data["tool"]["translator"], prefix="tool.translator.")
+            return _parse(dotfile, data)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             table = _read_toml(pyproject).get("tool", {}).get("translator")

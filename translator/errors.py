@@ -14,8 +14,10 @@ class TranslatorError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, *, path: str | None = None) -> None:
+        from translator.redact import redact  # every message is redacted where it is made
+
         self.path = path
-        super().__init__(f"{path}: {message}" if path else message)
+        super().__init__(redact(f"{path}: {message}" if path else message))
 
 
 class InputError(TranslatorError):
@@ -24,6 +26,11 @@ class InputError(TranslatorError):
 
 class ConfigError(TranslatorError):
     """pyproject.toml [tool.translator] or .translator.toml is malformed."""
+
+
+class OutputError(TranslatorError):
+    """An output cannot be written where it was asked for (unwritable folder, full disk, a file the
+    tool did not create in the way, another batch holding the folder)."""
 
 
 class RubricError(TranslatorError):

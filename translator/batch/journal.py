@@ -3,7 +3,9 @@
 A rerun reads it and skips every input whose content, prompt versions, engine and model match
 a finished entry whose outputs still exist, so a run killed at any moment (even SIGKILL)
 resumes without repeating a finished file's model calls. A torn last line (the kill landed
-mid-write) is ignored; the input it described simply runs again.
+mid-write) is ignored, and the next record starts on a new line so that it is not lost with the
+fragment; the input the torn line described simply runs again. Failing to read or write the
+journal is an OutputError: the batch stops cleanly rather than run without its record.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from translator.drafting.usage import Usage
+from translator.errors import OutputError
+from translator.redact import redact
 from translator.sources.model import Notes
 
 if TYPE_CHECKING:
@@ -95,8 +99,18 @@ class Journal:
     def __init__(self, folder: Path) -> None:
         self.path = folder / JOURNAL_NAME
         self.latest: dict[str, Entry] = {}
+        self._torn = False  # the file ends mid-line: the next record starts on a new one
+        if self.path.exists() and not self.path.is_file():
+            raise OutputError("is in the way of the batch journal (not a regular file)", path=str(self.path))
         if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                data = self.path.read_bytes()
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot be read ({exc.strerror or exc.__class__.__name__})", path=str(self.path)
+                ) from None
+            self._torn = bool(data) and not data.endswith(b"\n")
+            for line in data.decode("utf-8", errors="replace").splitlines():
                 try:
                     entry = Entry.model_validate_json(line)
                 except ValueError:
@@ -113,12 +127,20 @@ class Journal:
         return entry
 
     def record(self, entry: Entry) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = entry.model_dump_json() + "\n"
-        with self.path.open("a", encoding="utf-8") as stream:
-            stream.write(line)
-            stream.flush()
-            os.fsync(stream.fileno())
+        """Append ``entry`` as one line and fsync it; an OSError becomes an OutputError."""
+        line = ("\n" if self._torn else "") + redact(entry.model_dump_json()) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as stream:
+                stream.write(line)
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as exc:
+            self._torn = True  # a line may have been cut short
+            raise OutputError(
+                f"cannot be written ({exc.strerror or exc.__class__.__name__})", path=str(self.path)
+            ) from None
+        self._torn = False
         self.latest[entry.path] = entry
 
     def entries(self) -> list[Entry]:

@@ -34,13 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.naming import OutputNamer, mirror_root
-from translator.batch.report import write_corpus_report
-from translator.batch.runner import BatchOptions, BatchResult, Progress, batch_files
+from translator.batch.report import check_corpus_targets, write_corpus_report
+from translator.batch.runner import BatchOptions, BatchResult, Progress, batch_files, refuse_out_as_input
 from translator.drafting.api import (
     DEFAULT_MODEL,
     Draft,
     DraftOptions,
     OutputPaths,
+    check_kind,
     choose_kind,
     empty_spec,
     failed_draft,
@@ -56,6 +57,7 @@ from translator.errors import InputError, ModelServiceError, TranslatorError
 from translator.fileio import write_atomic
 from translator.inputs import Problem
 from translator.kinds import spec_model
+from translator.outputs import mark_output_folder
 from translator.rubric import Severity, Verdict
 from translator.sources import read_notes
 from translator.sources.model import Notes
@@ -165,9 +167,14 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
             f"run `translator batch status {out_dir}` / `translator batch collect {out_dir}`"
         )
     arguments = list(arguments)
-    files, problems = batch_files(arguments)
+    if options.kind is not None:
+        check_kind(options.kind)  # before a job is paid for
+    refuse_out_as_input(out_dir, arguments)
+    files, problems, _ = batch_files(arguments, out_dir=options.out_dir)
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    check_corpus_targets(out_dir)
+    mark_output_folder(out_dir)
     journal = Journal(out_dir)
     if not options.resume:
         journal.latest.clear()
@@ -513,7 +520,7 @@ def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, 
     result.engine = ENGINE
     result.prompt_versions = state.prompt_versions
     paths = OutputPaths.beside(out_dir / f"{report.base}.spec.md")
-    written = write_draft(result, paths.markdown)
+    written = write_draft(result, paths.markdown, owned_by_folder=out_dir)
     report.status = "accepted" if result.accepted else "rejected"
     report.findings = report.spec = None  # done: keep the state file small
     journal.record(

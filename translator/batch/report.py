@@ -9,9 +9,9 @@ from translator.batch.journal import Journal, dump
 from translator.drafting.usage import Usage
 from translator.fileio import write_atomic
 from translator.inputs import Problem
+from translator.outputs import GENERATOR, INDEX_NAME, check_target, mark_markdown
 
 SUMMARY_NAME = "summary.json"
-INDEX_NAME = "index.md"
 SCHEMA_VERSION = 1
 
 
@@ -45,6 +45,7 @@ def build_summary(journal: Journal, inputs: list[str], problems: list[Problem]) 
         files.append({"path": problem.path, "status": "failed", "reason": problem.message})
         statuses["failed"] += 1
     return {
+        "generator": GENERATOR,  # the marker: the tool replaces only what it wrote
         "schema_version": SCHEMA_VERSION,
         "files": files,
         "corpus": {
@@ -65,9 +66,16 @@ def write_corpus_report(
 ) -> tuple[Path, Path, dict[str, object]]:
     summary = build_summary(journal, inputs, problems)
     summary_path, index_path = out_dir / SUMMARY_NAME, out_dir / INDEX_NAME
+    check_corpus_targets(out_dir)
     write_atomic(summary_path, dump(summary) + "\n")
-    write_atomic(index_path, render_index(summary))
+    write_atomic(index_path, mark_markdown(render_index(summary)))
     return summary_path, index_path, summary
+
+
+def check_corpus_targets(out_dir: Path) -> None:
+    """Refuse an output folder whose index.md or summary.json the tool did not write (the user's own)."""
+    for name in (SUMMARY_NAME, INDEX_NAME):
+        check_target(out_dir / name, owned_by_folder=out_dir)
 
 
 def render_index(summary: dict[str, object]) -> str:

@@ -2,17 +2,20 @@
 
 Every command reports a failure as one line on stderr and an exit code (0 ok, 1 a document
 fails its rubric, 2 usage or input error, 3 a draft was not accepted, 4 the model service
-failed). `--debug` shows the traceback instead.
+failed). `--debug` adds the traceback and keeps the exit code. An OS error that reaches here (a
+file that cannot be read or written) is exit 2 with its one line; 70 is left for real bugs.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 from typer.exceptions import TyperException
 
 from translator.cli import batch, draft, lsp, rubrics, score
+from translator.cli.console import terminal_safe
 from translator.errors import TranslatorError
 
 app = typer.Typer(
@@ -67,12 +70,18 @@ def main(argv: list[str] | None = None) -> int:
         print("translator: interrupted", file=sys.stderr)
         return 130
     except TranslatorError as exc:
-        if debug:
-            raise
-        print(f"translator: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(str(exc), exc.exit_code, debug)
+    except OSError as exc:  # a read or write the code did not anticipate: still the user's file system
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc.__class__.__name__}", 2, debug)
     except Exception as exc:  # the last line of defence: no traceback reaches a user
-        if debug:
-            raise
-        print(f"translator: internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)", file=sys.stderr)
-        return 70
+        return _fail(f"internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)", 70, debug)
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    """One line on stderr (redacted, control characters escaped); with --debug the traceback first."""
+    if debug:
+        sys.stderr.write(terminal_safe(traceback.format_exc()))
+    line = " ".join(message.split())
+    print(f"translator: {terminal_safe(line)}", file=sys.stderr)
+    return code

@@ -15,7 +15,8 @@ _EPILOG = (
     "Outputs mirror the input folders: <name>.spec.md + .spec.json when accepted, <name>.rejected.md + "
     ".rejected.json when not; index.md and summary.json describe the corpus; journal.jsonl lets a rerun "
     "skip finished files (a killed run resumes where it stopped).\n\n"
-    "Exit codes: 0 every report accepted, 1 some rejected or failed, 2 usage or input error.\n\n"
+    "Exit codes: 0 every report accepted, 1 some rejected or failed, 2 usage, input or output error (an --out "
+    "that cannot be written, another batch holding it); a report whose model calls fail counts as failed (1).\n\n"
     "OpenAI Batch API (--mode openai-batch, half the price, results within 24 h): each step of the chain "
     "(extract, draft, then up to --max-repairs repair rounds) goes out as one Batch job over every pending "
     "report; the gate runs locally on what comes back. The kind is chosen locally (--kind, front matter, "
@@ -231,4 +232,10 @@ def _print_outcome(result, counts, engine: str) -> int:  # type: ignore[no-untyp
     out.print(f"report: {result.index_path}  summary: {result.summary_path}", markup=False)
     for problem in result.problems:
         err.print(f"translator: {problem.path}: {problem.message}", markup=False)
+    skipped = getattr(result, "skipped_inputs", [])
+    if skipped:
+        err.print(
+            f"translator: note: left out {len(skipped)} file(s) that are not notes ({skipped[0].path} {skipped[0].message})",
+            markup=False,
+        )
     return 0 if result.all_accepted else 1

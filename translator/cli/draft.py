@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from translator.cli.console import err, out
+from translator.cli.console import err, out, terminal_safe
 from translator.config import Config, load_config
 from translator.errors import InputError
 from translator.rubric import Severity, Verdict
@@ -66,7 +66,7 @@ def draft_command(
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Refuse notes larger than this (default 5 MB)."),
 ) -> int:
     """Draft a spec from research notes; the rubric and a grounding check decide whether it is accepted."""
-    from translator.drafting import default_output, draft, write_draft
+    from translator.drafting import OutputPaths, default_output, draft, write_draft
     from translator.sources import read_notes
 
     config = load_config()
@@ -74,8 +74,9 @@ def draft_command(
     chosen, notice = options.resolved().engine_to_use()
     if notice and not quiet and not as_json:
         err.print(f"[dim]note: {notice}[/]")
-    loaded = read_notes(notes, max_bytes=max_bytes or config.max_bytes)
     target = output or default_output(None if notes == "-" else notes)
+    OutputPaths.beside(target).check(notes=notes)  # before reading and paying: never onto the notes
+    loaded = read_notes(notes, max_bytes=max_bytes or config.max_bytes)
 
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     if show_progress:
@@ -152,7 +153,7 @@ def _panel(result, written: list[Path], engine: str) -> None:  # type: ignore[no
             f"{usage.calls} calls ({usage.cached_calls} cached), {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens, {cost}",
         )
         body.add_row("repairs", str(result.rounds))
-    body.add_row("wrote", escape(", ".join(str(p) for p in written)))
+    body.add_row("wrote", escape(terminal_safe(", ".join(str(p) for p in written))))
     out.print(Panel(body, title=title, title_align="left", expand=False))
     if result.questions:
         out.print("[bold]Ask the researcher:[/]" if not result.accepted else "[bold]Open questions:[/]")

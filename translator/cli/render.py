@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from translator.cli.console import terminal_safe
 from translator.rubric.report import DocumentReport, Report
 
 STATUS_STYLE = {"present": "green", "incomplete": "yellow", "missing": "red"}
@@ -62,7 +63,7 @@ def render_document(document: DocumentReport, console: Console) -> None:
             key,
             Text(f"{STATUS_MARK[result.status]} {result.status}", style=style),
             str(result.line) if result.line else "",
-            Text(result.evidence or "", style="dim"),
+            Text(terminal_safe(result.evidence or ""), style="dim"),
         )
     console.print(concerns)
     for finding in document.findings:

@@ -10,7 +10,8 @@ from translator import __version__
 from translator.cli.console import err, out
 from translator.cli.render import render_report
 from translator.config import load_config
-from translator.errors import InputError
+from translator.errors import InputError, OutputError
+from translator.outputs import refuse_input_as_output
 from translator.rubric import Severity, Verdict, score_files
 from translator.rubric.formats import FORMATS, to_github, to_json, to_junit, to_sarif
 
@@ -22,7 +23,8 @@ _EPILOG = (
     "  cat spec.md | translator score - --kind feature-spec --fail-on warning\n\n"
     "  translator score spec.md --fix --diff      (then --fix to write the missing sections' skeletons)\n\n"
     "Silence a rule in a document with <!-- translator: disable=RULE -->. "
-    "Defaults come from [tool.translator] in pyproject.toml or .translator.toml."
+    "Defaults come from \\[tool.translator] in pyproject.toml or .translator.toml. "
+    "--output needs a machine format (json, sarif, junit or github): the table is for the terminal."
 )
 
 
@@ -44,7 +46,12 @@ def score(
         None, "--rubric", "-r", help="A rubric kind or YAML file to use for every document."
     ),
     output_format: str | None = typer.Option(None, "--format", "-f", help=f"Output format: {', '.join(FORMATS)}."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write the report to this file instead of stdout (a machine --format only: json, sarif, junit, github).",
+    ),
     fail_under: float | None = typer.Option(
         None, "--fail-under", min=0, max=100, help="Fail a document scoring below N (default: the rubric's pass score)."
     ),
@@ -66,6 +73,9 @@ def score(
 ) -> int:
     """Score specs against the rubric: each concern present, incomplete or missing, with line-precise findings."""
     config = load_config()
+    if output is not None:
+        for path in paths:  # the report never lands on a spec it scores
+            refuse_input_as_output(path, [output])
     chosen_format = output_format or config.format
     if chosen_format not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {chosen_format!r}")
@@ -98,7 +108,9 @@ def score(
     )
     if chosen_format == "table":
         if output is not None:
-            raise InputError("--output needs a machine format (--format json, sarif, junit or github)")
+            raise InputError(
+                "--output needs a machine format: add --format json, sarif, junit or github (the table format prints to the terminal)"
+            )
         render_report(report, out)
     else:
         text = {
@@ -110,7 +122,16 @@ def score(
         if output is None:
             out.file.write(text + "\n")
         else:
-            output.write_text(text + "\n", encoding="utf-8")
+            _write_report(output, text + "\n")
         for problem in report.errors:
             err.print(f"translator: {problem.path}: {problem.message}", markup=False)
     return report.exit_code
+
+
+def _write_report(output: Path, text: str) -> None:
+    if output.is_dir():
+        raise OutputError("is a folder; give a file name (-o results.sarif)", path=str(output))
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot be written ({exc.strerror or exc.__class__.__name__})", path=str(output)) from None

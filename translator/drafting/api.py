@@ -16,8 +16,10 @@ from translator.drafting.offline import file_notes
 from translator.drafting.questions import gate_with_questions
 from translator.drafting.usage import Usage
 from translator.errors import InputError, ModelServiceError
-from translator.fileio import write_atomic
 from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
+from translator.outputs import OutputPaths as OutputPaths  # the writer lives in outputs.py
+from translator.outputs import write_draft as write_draft
+from translator.redact import register_secret
 from translator.rubric import Verdict, detect_kind, load_vocabulary
 from translator.rubric.document import Document, parse_document
 from translator.rubric.report import DocumentReport, Finding
@@ -49,16 +51,23 @@ class DraftOptions:
     verdict: Verdict = Verdict()
 
     def resolved(self) -> DraftOptions:
-        """Fill what the environment supplies."""
+        """Fill what the environment supplies (the key is registered for redaction)."""
+        api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or None
+        register_secret(api_key)
         return replace(
             self,
             model=self.model or os.environ.get("TRANSLATOR_MODEL") or DEFAULT_MODEL,
             base_url=self.base_url or os.environ.get("OPENAI_BASE_URL") or None,
-            api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or None,
+            api_key=api_key,
         )
 
     def engine_to_use(self) -> tuple[str, str | None]:
         """The engine that will run, and a notice when auto fell back to offline."""
+        if self.engine == "openai" and not (self.api_key or self.base_url):
+            # Said at once: otherwise the calls go out keyless and fail as "cannot reach" after retries.
+            raise InputError(
+                "--engine openai needs an API key: set OPENAI_API_KEY (or --base-url for a server that needs none)"
+            )
         if self.engine != "auto":
             return self.engine, None
         if self.api_key or self.base_url:
@@ -175,9 +184,14 @@ def choose_kind(explicit: str | None, notes: Notes, doc: Document | None = None)
     kind = explicit or notes.kind
     if kind is None:
         kind = detect_kind(doc or parse_document(notes.text))
+    return check_kind(kind, path=notes.path)
+
+
+def check_kind(kind: str, *, path: str | None = None) -> str:
+    """``kind`` normalised, or an InputError naming the known kinds (a batch asks before spending)."""
     kind = kind.strip().lower()
     if kind not in SPEC_KINDS:
-        raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(SPEC_KINDS)}", path=notes.path)
+        raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(SPEC_KINDS)}", path=path)
     return kind
 
 
@@ -350,47 +364,9 @@ def failed_draft(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, fail
     )
 
 
-@dataclass(frozen=True)
-class OutputPaths:
-    markdown: Path
-    json: Path
-    rejected_markdown: Path
-    rejected_json: Path
-
-    @classmethod
-    def beside(cls, out: Path) -> OutputPaths:
-        """OUT.md -> OUT.json; a rejected draft goes to <base>.rejected.md (base without .spec)."""
-        base = out.name.removesuffix(".md").removesuffix(".spec")
-        return cls(
-            markdown=out,
-            json=out.with_suffix(".json"),
-            rejected_markdown=out.with_name(f"{base}.rejected.md"),
-            rejected_json=out.with_name(f"{base}.rejected.json"),
-        )
-
-
 def default_output(notes_path: str | None) -> Path:
     """Without -o: <stem>.spec.md beside the notes (in the working folder for stdin)."""
     if notes_path is None:
         return Path("notes.spec.md")
     path = Path(notes_path)
     return path.with_name(f"{path.stem}.spec.md")
-
-
-def write_draft(result: Draft, out: Path) -> list[Path]:
-    """Write an accepted draft to OUT.md + OUT.json, a rejected one to <base>.rejected.md + .json.
-
-    Files from an earlier run with the other outcome are removed, so a folder never holds both
-    an accepted and a rejected version of the same spec. Each file is written atomically.
-    """
-    paths = OutputPaths.beside(out)
-    payload = result.model_dump_json(indent=2, exclude={"markdown"})
-    if result.accepted:
-        written, stale = [paths.markdown, paths.json], [paths.rejected_markdown, paths.rejected_json]
-    else:
-        written, stale = [paths.rejected_markdown, paths.rejected_json], [paths.markdown, paths.json]
-    write_atomic(written[0], result.markdown)
-    write_atomic(written[1], payload + "\n")
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return written

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import math
 import random
 import ssl
@@ -58,6 +59,8 @@ from translator.errors import ModelServiceError
 STRUCTURED_METHODS = {"json_schema": "json_schema", "tools": "function_calling", "json": "json_mode"}
 _MAX_RETRY_AFTER = 120.0  # the SDK's own ceiling: a longer wait means "do not retry"
 _INITIAL_BACKOFF, _MAX_BACKOFF = 0.5, 8.0
+_SAY_WAITS_FROM = 5.0  # a wait this long is said (on stderr, through logging), not silent
+_log = logging.getLogger("translator")
 
 
 class Throttle(Protocol):
@@ -259,7 +262,8 @@ class ModelSession:
                 raise
             raise _service_error(exc, self.settings, messages) from None
         except openai.APIStatusError as exc:
-            raise _service_error(exc, self.settings, messages) from None
+            made = int(retrying.statistics.get("attempt_number", self.settings.attempts))
+            raise _service_error(exc, self.settings, messages, attempts=made) from None
         except (openai.APIConnectionError, json.JSONDecodeError) as exc:
             raise _service_error(exc, self.settings, messages) from None
         except (openai.LengthFinishReasonError, ValidationError, ValueError, TypeError, OpenAIRefusalError) as exc:
@@ -291,8 +295,19 @@ class ModelSession:
 
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
+        seconds = state.next_action.sleep if state.next_action is not None else _wait(state)
         if isinstance(exc, openai.RateLimitError) and self.throttle is not None:
-            self.throttle.penalize(_wait(state))
+            self.throttle.penalize(seconds)
+        if seconds >= _SAY_WAITS_FROM:
+            why = "rate-limited (429)" if isinstance(exc, openai.RateLimitError) else f"{exc.__class__.__name__}"
+            _log.warning(
+                "translator: %s %s: waiting %.0f s before retrying (attempt %d of %d)",
+                self.settings.base_url or "the OpenAI API",
+                why,
+                seconds,
+                state.attempt_number + 1,
+                self.settings.attempts,
+            )
 
     def _account_failed(self, exc: BaseException) -> None:
         """A failed call is still paid for; read its usage where the error carries it."""
@@ -400,8 +415,11 @@ def _unsupported_format(exc: openai.BadRequestError) -> bool:
     )
 
 
-def _service_error(exc: BaseException, settings: ModelSettings, messages: list[BaseMessage]) -> ModelServiceError:
+def _service_error(
+    exc: BaseException, settings: ModelSettings, messages: list[BaseMessage], *, attempts: int | None = None
+) -> ModelServiceError:
     where = settings.base_url or "the OpenAI API"
+    made = settings.attempts if attempts is None else attempts
     if isinstance(exc, openai.AuthenticationError):
         return ModelServiceError(f"{where} rejected the API key (401); check OPENAI_API_KEY")
     if isinstance(exc, openai.PermissionDeniedError):
@@ -424,12 +442,18 @@ def _service_error(exc: BaseException, settings: ModelSettings, messages: list[B
             return ModelServiceError(f"{where} refused the notes (content_filter): {_one_line(exc.message)}")
         return ModelServiceError(f"{where} rejected the request (400): {_one_line(exc.message)}")
     if isinstance(exc, openai.RateLimitError):
+        after = _retry_after(exc.response.headers)
+        if after is not None and after > _MAX_RETRY_AFTER:
+            return ModelServiceError(
+                f"{where} is rate-limiting (429) and asks to wait {after:.0f} s, longer than the "
+                f"{_MAX_RETRY_AFTER:.0f} s this tool waits; try again later, or lower --concurrency or --rpm"
+            )
         return ModelServiceError(
-            f"{where} kept rate-limiting after {settings.attempts} attempts (429); lower --concurrency or --rpm"
+            f"{where} kept rate-limiting after {made} attempt{'s' * (made != 1)} (429); lower --concurrency or --rpm"
         )
     if isinstance(exc, openai.APIStatusError):
         return ModelServiceError(
-            f"{where} failed with {exc.status_code} after {settings.attempts} attempts: {_one_line(exc.message)}"
+            f"{where} failed with {exc.status_code} after {made} attempt{'s' * (made != 1)}: {_one_line(exc.message)}"
         )
     if isinstance(exc, openai.APITimeoutError):
         return ModelServiceError(f"{where} did not answer within {settings.timeout:g} s ({settings.attempts} attempts)")

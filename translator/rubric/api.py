@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from translator.errors import InputError, TranslatorError
-from translator.inputs import STDIN, Problem, expand_inputs
+from translator.inputs import STDIN, Problem, Skipped, expand_inputs
+from translator.outputs import INDEX_NAME, carries_marker, is_output_folder
 from translator.rubric.loader import load_rubric
 from translator.rubric.model import Rubric
 from translator.rubric.report import DocumentReport, InputProblem, Report
@@ -15,6 +16,15 @@ from translator.sources import text as source_text
 
 SPEC_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 DEFAULT_MAX_BYTES = 5_000_000
+
+
+def _not_a_spec(path: Path, explicit: bool) -> str | None:
+    """A batch folder's index.md is the corpus report, not a spec: scoring it would fail it."""
+    if path.name == INDEX_NAME and is_output_folder(path.parent):
+        return "is a batch's corpus report, not a spec; score the .spec.md files beside it"
+    if path.suffix.lower() == ".json" and carries_marker(path):  # summary.json, X.spec.json
+        return "is a JSON output of translator, not a spec; score the .md file beside it"
+    return None
 
 
 def score(
@@ -90,7 +100,12 @@ def score_files(
         load_rubric(default_kind)  # an unknown configured kind is one error, before any file
     documents: list[DocumentReport] = []
     problems: list[InputProblem] = []
-    for item in expand_inputs(arguments, SPEC_SUFFIXES):
+    arguments = list(arguments)
+    for item in expand_inputs(arguments, SPEC_SUFFIXES, skip_file=_not_a_spec):
+        if isinstance(item, Skipped):
+            if item.path in arguments:  # named on purpose: say why it is not scored
+                problems.append(InputProblem(path=item.path, message=item.message))
+            continue
         if isinstance(item, Problem):
             problems.append(InputProblem(path=item.path, message=item.message))
             continue

@@ -93,7 +93,7 @@ def read_notes(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Notes
     if format == "docx":
         from translator.sources.docx import read_docx_bytes
 
-        return read_docx_bytes(data, display=display, path=display)
+        return read_docx_bytes(data, display=display, path=display, max_bytes=max_bytes)
     if format == "pdf":
         from translator.sources.pdf import read_pdf_bytes
 

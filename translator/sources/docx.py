@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from typing import Any
 
 from translator.errors import InputError
 from translator.sources.model import Notes
-from translator.sources.text import LineBuffer, markdown_table
+from translator.sources.text import DEFAULT_MAX_BYTES, LineBuffer, format_size, markdown_table
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
+_MAX_MEMBERS = 10_000  # a .docx holds tens of parts; thousands is a bomb of another shape
 _LIST_STYLE = re.compile(r"list\s*(?:bullet|number|paragraph)(?:\s*([2-9]))?", re.IGNORECASE)
 
 
@@ -58,7 +60,29 @@ def _paragraph_markdown(paragraph: Any) -> tuple[str, bool]:
     return text.strip("\n"), False
 
 
-def read_docx_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
+def check_unzipped_size(data: bytes, *, display: str, max_bytes: int) -> None:
+    """Refuse a zipped input whose parts expand past ``max_bytes`` (a zip bomb, or just too big).
+
+    The sizes come from the zip's directory; they also bound the reads, since zipfile stops each
+    member at its declared size (and fails its CRC check when the data would run on), so a part
+    cannot lie its way past the limit."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise InputError("is not a valid .docx file", path=display) from None
+    if len(members) > _MAX_MEMBERS:
+        raise InputError(f"is not a usable .docx file ({len(members):,} parts)", path=display)
+    unzipped = sum(member.file_size for member in members)
+    if unzipped > max_bytes:
+        raise InputError(
+            f"expands to {format_size(unzipped)} when unzipped, over the "
+            f"{format_size(max_bytes, keep_decimal=False)} limit (--max-bytes)",
+            path=display,
+        )
+
+
+def read_docx_bytes(data: bytes, *, display: str, path: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Notes:
     try:
         import docx
         from docx.table import Table
@@ -74,6 +98,7 @@ def read_docx_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
         )
     if not data.strip():
         raise InputError("is empty", path=display)
+    check_unzipped_size(data, display=display, max_bytes=max_bytes)
 
     buffer = LineBuffer()
     try:

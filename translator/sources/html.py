@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from functools import lru_cache
+from typing import Any
 
 from translator.errors import InputError
 from translator.sources.model import Notes
@@ -12,6 +13,15 @@ from translator.sources.text import LineBuffer
 
 # Elements whose content is never part of the notes.
 _DROP = ("script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "title", "meta", "link", "base")
+
+
+_UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+def _unsafe_url(url: object) -> bool:
+    # Browsers ignore whitespace and control characters inside the scheme ("java\tscript:").
+    cleaned = "".join(ch for ch in str(url or "") if ch > " ").lower()
+    return cleaned.startswith(_UNSAFE_SCHEMES)
 
 
 @lru_cache(maxsize=1)
@@ -27,9 +37,16 @@ def _converter():  # markdownify is imported here, for HTML input only
         def convert_th(self, el, text, parent_tags):
             return super().convert_th(el, text.replace("|", "\\|"), parent_tags)
 
+        # A javascript: (or vbscript:, data:) link is code, not a source: keep its text only, so a
+        # spec drafted from the notes never carries a link that runs when someone clicks it.
+        def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
+            if _unsafe_url(el.attrs.get("href")):
+                return text
+            return str(super().convert_a(el, text, parent_tags))  # type: ignore[misc]
+
         # Inline base64 images (exported notebooks, pasted screenshots) can be megabytes of noise.
         def convert_img(self, el, text, parent_tags):
-            if str(el.attrs.get("src") or "").startswith("data:"):
+            if str(el.attrs.get("src") or "").startswith("data:") or _unsafe_url(el.attrs.get("src")):
                 return str(el.attrs.get("alt") or "")
             return super().convert_img(el, text, parent_tags)
 
