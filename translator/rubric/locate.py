@@ -119,10 +119,7 @@ class SignalMatcher:
         key = (block.index, body_only)
         stemmed = self._stem_cache.get(key)
         if stemmed is None:
-            if text is block.text and self.doc is not None:
-                stemmed = self.doc.stemmed(block)
-            else:
-                stemmed = stem_text(text)
+            stemmed = self.doc.stemmed(block) if text is block.text and self.doc is not None else stem_text(text)
             self._stem_cache[key] = stemmed
         return stemmed
 
