@@ -34,6 +34,9 @@ class Location:
     units: list[list[Block]]  # text units: a block, or the rows of one table
     body_of: dict[int, str] = field(default_factory=dict)  # block index -> text to judge, for lead-ins
     anchor: Block | None = None  # for content found in a list or table: the item that carries it
+    # The headings of the sections it covers, as text: "## Request — `POST /v1/quote`" states
+    # that what follows is the input. They count as evidence, never as substance.
+    headings: list[Block] = field(default_factory=list)
 
 
 # An adequacy rule: signal groups that must all match, judged over the whole location
@@ -219,7 +222,9 @@ class ConcernLocator:
                     continue  # an umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection
                 blocks = doc.section_blocks(section)
                 self._named.setdefault(key, []).append(
-                    Location("heading", section.line, section.title, _text_units(blocks))
+                    Location(
+                        "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
+                    )
                 )
         for block in doc.blocks:
             if not block.lead_in or block.is_question or block.index in self.matcher.unsettled:
@@ -399,12 +404,13 @@ class ConcernLocator:
         related = [loc for other in self.vocabulary.concerns[concern].gather for loc in self._named.get(other, [])]
         units = [unit for loc in [*named, *related] for unit in loc.units]
         body_of = {k: v for loc in [*named, *related] for k, v in loc.body_of.items()}
-        union = Location(named[0].how, named[0].line, named[0].label, units, body_of)
+        headings = [h for loc in [*named, *related] for h in loc.headings]
+        union = Location(named[0].how, named[0].line, named[0].label, units, body_of, headings=headings)
         return union if self._adequate(union, status_rules) else None
 
     def unmet(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
         """Adequacy groups a location does not meet (section scope)."""
-        blocks = [block for unit in location.units for block in unit]
+        blocks = [block for unit in location.units for block in unit] + location.headings
         return self.matcher.groups_met(blocks, groups, set(location.body_of))
 
     def unmet_in_any_unit(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
@@ -511,6 +517,20 @@ class ConcernLocator:
         if len(evidence) > _EVIDENCE_CHARS:
             evidence = evidence[: _EVIDENCE_CHARS - 1] + "…"
         return ConcernResult(status=status, line=location.line, evidence=evidence)  # type: ignore[arg-type]
+
+
+def _heading_block(section: Section) -> Block:
+    """A section's heading as a block of text (a negative index keeps it apart from the
+    document's own blocks in every cache)."""
+    return Block(
+        index=-1 - section.index,
+        kind="heading",
+        text=section.title,
+        line=section.line,
+        end_line=section.line,
+        section=section.index,
+        body=section.title,
+    )
 
 
 _ARROW = re.compile(r"\s*(?:→|->|=>|⇒|—>|--+>)\s*")
