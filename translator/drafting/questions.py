@@ -76,8 +76,19 @@ def quote_for(
     regexes |= {signal: vocabulary.signals[signal].regex for signal in related_signals}
     clues = [*groups, *([related_signals] if related_signals else [])]
 
+    identifier = vocabulary.signals["identifier"].regex
+
+    def touches(text: str) -> bool:
+        """Says anything toward the concern at all, names included: enough to be quoted."""
+        return any(regexes[s].search(text) for group in clues for s in group)
+
     def met(text: str) -> int:
-        return sum(1 for group in clues if any(regexes[s].search(text) for s in group))
+        # A figure inside a name (the "1h" of card_velocity_1h) is no duration: other signals
+        # are looked for outside identifiers. The concern's first element (a method, a
+        # source, a condition) weighs most: it says what the statement is about.
+        plain = identifier.sub(" ", text)
+        hits = [any(regexes[s].search(text if s == "identifier" else plain) for s in group) for group in clues]
+        return sum(hits) + (1 if hits and hits[0] and groups else 0)
 
     hedge = vocabulary.signals["hedge"].regex
 
@@ -109,7 +120,7 @@ def quote_for(
         if block.index in seen or block.kind != "paragraph":
             continue
         parts, mention = met(block.text), mentions(block.text)
-        if parts or mention or named(block):
+        if parts or mention or named(block) or touches(block.text):
             score = parts * 2 + 3 * named(block) + mention + 2 * doubt(block.text)
             ranked.append((-score, block.index, block))
     candidates = related + [block for _, _, block in sorted(ranked, key=lambda item: item[:2])]
@@ -122,7 +133,11 @@ def quote_for(
         if len(text.split()) < _MIN_QUOTE_WORDS:
             continue
         lacking = [group for group in groups if not any(regexes[s].search(block.text) for s in group)]
-        missing = tuple(dict.fromkeys(_asks()[group[0]] for group in lacking if group[0] in _asks()))
+        # A group is met by any of its signals; asking for it names each ("cadence" and "freshness").
+        missing = tuple(
+            dict.fromkeys(" and ".join(_asks()[s] for s in group if s in _asks()) for group in lacking if group)
+        )
+        missing = tuple(ask for ask in missing if ask)
         quotes.append(Quote(text=text, missing=missing, doubtful=doubt(best)))
     return quotes
 
