@@ -121,7 +121,7 @@ def file_statements(notes_text: str, kind: str, *, title: str | None = None, doc
                 # a "TBD" in the draft would read as the draft's own, and the gate flags it.
                 dropped.append((_one_line(first.text), "placeholder"))
                 placed[first.index] = "dropped"
-            elif _worth_keeping(first, matcher):
+            elif _worth_keeping(first, matcher) and not _has_placeholder(first, matcher):
                 evidence.append(shown)  # its figures and names are still facts
                 placed[first.index] = "evidence"
             else:
@@ -131,10 +131,11 @@ def file_statements(notes_text: str, kind: str, *, title: str | None = None, doc
             filed_blocks.setdefault(concern, []).append(first)
             _add(fields, concern, _numbered(first, numbers, _sentence_case(_one_line(text))))
             placed[first.index] = concern
-        elif _worth_keeping(first, matcher):
+        elif _worth_keeping(first, matcher) and not _has_placeholder(first, matcher):
             evidence.append(shown)
             placed[first.index] = "evidence"
         else:
+            # A "TODO" of the notes is what they leave open, not evidence: kept, not filed.
             unfiled.append(shown)
             placed[first.index] = "unfiled"
 
