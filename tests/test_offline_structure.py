@@ -100,3 +100,10 @@ def test_kind_source_is_in_the_json_and_the_panel(tmp_path: Path, capsys) -> Non
     assert payload["kind"] == "general" and payload["kind_source"] == "fallback"
     assert "no kind was clear" in " ".join(printed.split())
     assert draft(read_notes(notes), kind="general", engine="offline").kind_source == "declared"
+
+
+def test_a_chat_paste_on_stdin_is_read_as_messages_and_markdown_on_stdin_as_written() -> None:
+    chat = read_notes_text(SLACK, format="stdin")
+    assert "- heads up, the reranker eval is done -- maya.chen, 10:42" in chat.text
+    markdown = read_notes_text("# Notes\nline one\nline two\n", format="stdin")
+    assert markdown.text == "# Notes\nline one\nline two\n"
