@@ -51,3 +51,55 @@ def test_offline_engine_on_notes_written_blind(folder: Path, name: str, unflagge
     assert result.fact_rate >= 0.95, result.lost_facts
     assert result.invented == []
     assert len(result.unflagged) <= unflagged_at_most, result.unflagged
+
+
+# -- issue 13: nothing dropped, the right kind, questions that quote the notes -----------------
+
+
+def _issue13_line(name: str, result: NotesResult) -> str:
+    counted = result.statements - sum(result.statements_dropped.values())
+    return (
+        f"\n{name}: statements kept {result.statements_kept}/{counted} = {result.statement_rate:.1%} "
+        f"(documented drops {dict(result.statements_dropped)}); questions quoting the notes "
+        f"{result.questions_quoting}/{result.questions} = {result.quoting_rate:.1%}, empty quotes "
+        f"{len(result.empty_quotes)}; half-answered concerns quoted {result.half_answered_quoted}/"
+        f"{result.half_answered}; kind detected {result.kinds_right}/{result.notes} = {result.kind_rate:.1%} "
+        f"{dict(result.kind_sources)}"
+    )
+
+
+@pytest.mark.parametrize("folder", [NOTES, NOTES_BLIND], ids=["notes", "blind"])
+def test_every_statement_of_the_notes_is_in_the_draft(folder: Path) -> None:
+    result = notes_results(folder)
+    print(_issue13_line(folder.name, result))
+    assert result.statement_rate == 1.0, result.lost_statements
+    assert set(result.statements_dropped) <= {"title", "label", "placeholder"}
+
+
+def test_questions_quote_the_notes_own_words_and_never_an_empty_quote() -> None:
+    result = notes_results(NOTES)
+    assert result.empty_quotes == []
+    assert result.quoting_rate >= 0.80, result.questions_quoting
+
+
+def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given() -> None:
+    # The detector is the scorer's (translator.rubric.scoring.detect_kind); the lead improves it
+    # in parallel (issue 13 target: 90% on eval_sets/notes). This records the figure and checks
+    # that every note's kind was judged by it.
+    result = notes_results(NOTES)
+    print(_issue13_line("kind detection", result))
+    assert sum(result.kind_sources.values()) == result.notes
+    assert result.kinds_right + len(result.kind_errors) == result.notes
+
+
+def test_filing_precision_on_the_labelled_subset() -> None:
+    from tests.support.evaluation import filing_results
+
+    result = filing_results()
+    per_concern = ", ".join(f"{c} {t['right']}/{t['filed']}" for c, t in sorted(result.per_concern.items()))
+    print(
+        f"\nfiling precision {result.right}/{result.filed} = {result.precision:.1%} over {result.labelled} "
+        f"labelled statements ({per_concern}); confusions (reader, drafter): {result.confusions.most_common(5)}"
+    )
+    assert result.labelled >= 50
+    assert result.precision >= 0.9, result.confusions

@@ -135,7 +135,9 @@ def _panel(result, written: list[Path], engine: str) -> None:  # type: ignore[no
     body = Table.grid(padding=(0, 2))
     body.add_column(style="dim", no_wrap=True)
     body.add_column()
-    body.add_row("kind", result.kind)
+    from translator.cli.render import KIND_SOURCE_NOTE
+
+    body.add_row("kind", result.kind + escape(KIND_SOURCE_NOTE.get(result.kind_source, "")))
     body.add_row("engine", engine + (f" ({escape(result.model)})" if result.model else ""))
     if result.report is not None:
         body.add_row("score", f"{result.report.score}/100")

@@ -36,7 +36,7 @@ def render_report(report: Report, console: Console) -> None:
 
 
 # How the kind was chosen, said so that a guessed kind is never mistaken for a declared one.
-_KIND_SOURCE = {
+KIND_SOURCE_NOTE = {
     "declared": "",
     "detected": " (detected; declare it with front matter kind: or --kind)",
     "fallback": " (no kind was clear, so general; declare it with front matter kind: or --kind)",
@@ -47,7 +47,7 @@ def render_document(document: DocumentReport, console: Console) -> None:
     verdict = "[bold green]PASS[/]" if document.passed else "[bold red]FAIL[/]"
     console.print(
         f"{verdict} [bold]{escape(document.path)}[/]  score {document.score}/100  "
-        f"[dim]kind {document.kind}{_KIND_SOURCE[document.kind_source]}, rubric {escape(document.rubric)}[/]"
+        f"[dim]kind {document.kind}{KIND_SOURCE_NOTE[document.kind_source]}, rubric {escape(document.rubric)}[/]"
     )
     concerns = Table(
         show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 2), expand=False

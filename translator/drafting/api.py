@@ -23,7 +23,7 @@ from translator.redact import register_secret
 from translator.rubric import Verdict, detect_kind, load_vocabulary
 from translator.rubric.document import Document, parse_document
 from translator.rubric.report import DocumentReport, Finding
-from translator.rubric.scoring import choose_rubric, concern_statuses
+from translator.rubric.scoring import KindSource, choose_rubric, concern_statuses
 from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
 
@@ -82,6 +82,9 @@ class Draft(BaseModel):
 
     source: str | None
     kind: str
+    # How the kind was chosen: declared (--kind or front matter), detected from the notes by
+    # the scorer's own detector, or fallback (no kind was clear, so general).
+    kind_source: KindSource = "declared"
     engine: str
     model: str | None = None
     prompt_versions: str | None = None
@@ -201,6 +204,7 @@ def notes_front_matter(notes: Notes) -> dict[str, object]:
 
 def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None]) -> Draft:
     doc = parse_document(notes.text)  # parsed once, for the kind and for the draft
+    explicit = kind
     kind = choose_kind(kind, notes, doc)
     step(f"drafting the {kind} spec offline")
     spec, said = file_notes(notes.text, kind, title=notes.title, doc=doc)
@@ -215,7 +219,17 @@ def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Cal
         said=said,
         expected=concern_statuses(doc, choose_rubric(None, kind=kind, rubric=opts.verdict.rubric).rubric),
     )
-    return finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
+    result = finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
+    result.kind_source = kind_source_of(explicit or notes.kind, kind)
+    return result
+
+
+def kind_source_of(declared: str | None, kind: str) -> KindSource:
+    """How ``kind`` was chosen: declared by the caller or the notes, else detected (general
+    when no kind was clear: the fallback), as the scorer says of a document it detects."""
+    if declared:
+        return "declared"
+    return "fallback" if kind == "general" else "detected"
 
 
 async def _draft_openai(
@@ -303,6 +317,7 @@ async def _chain_rounds(
             expected=gate.report.concerns,
         )
     result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
+    result.kind_source = kind_source_of(kind or notes.kind, chosen)
     result.prompt_versions = prompt_versions()
     result.failure = failure
     return result

@@ -76,7 +76,7 @@ def repair_variables(spec: SpecBase, problems: list[Finding] | list[str], notes:
     """The variables of the repair prompt (shared by the live chain and the Batch API mode)."""
     return {
         **kind_variables(spec.kind),
-        "spec": spec.model_dump_json(indent=1),
+        "spec": spec.model_dump_json(indent=1, exclude={"unfiled"}),  # not the model's to fill
         "findings": "\n".join(f"- {line}" for line in problem_lines(problems)),
         "notes": _notes_for_prompt(notes),
     }

@@ -16,6 +16,7 @@ from translator.rubric import load_vocabulary
 
 OPEN_QUESTIONS_HEADING = "Open questions for the researcher"
 EVIDENCE_HEADING = "Evidence"
+UNFILED_HEADING = "From the notes (not filed)"
 _UNKNOWN = re.compile(r"^\s*(n/?a|unknown|not (measured|known|stated|reported|given)|tbd|tbc|-|—|\?)?\s*\.?\s*$", re.I)
 _MATRIX_COLUMNS = (
     ("accuracy", "Accuracy"),
@@ -35,7 +36,7 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
     sections = [(concern, body) for concern, body in sections if body]
     # Evidence follows the recommendation (the decision first, then why); without a
     # recommendation it closes the spec, before the open questions.
-    evidence = [(EVIDENCE_HEADING, _bullets(spec.evidence))] if spec.evidence else []
+    evidence = [(EVIDENCE_HEADING, _items_lines(spec.evidence))] if spec.evidence else []
     at = 1 if sections and sections[0][0] == "recommendation" else len(sections)
     for concern, body in [*sections[:at], *evidence, *sections[at:]]:
         heading = vocabulary.concerns[concern].title if concern in vocabulary.concerns else concern
@@ -52,6 +53,9 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
             )
             lines.append(f"- {_as_question(item.question)} ({title.lower()})")
         lines.append("")
+    if spec.unfiled:
+        # What the notes say that the drafter could not file: kept, last, so nothing is lost.
+        lines += [f"## {UNFILED_HEADING}", "", *_items_lines(spec.unfiled), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -62,10 +66,54 @@ def _concern_lines(value: object) -> list[str]:
         return [_failure_line(item) for item in value if _inline(item.condition)]
     if isinstance(value[0], MatrixRow):
         return _matrix(value)
-    texts = [_inline(str(item)) for item in value if _inline(str(item))]
-    if len(texts) == 1:
-        return [texts[0]]
-    return _bullets(texts)
+    texts = [str(item) for item in value if _inline(str(item))]
+    if len(texts) == 1 and not _is_table(texts[0]):
+        return [_inline(texts[0])]
+    return _items_lines(texts)
+
+
+_TABLE_DELIMITER = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+$")
+
+
+def _is_table(text: str) -> bool:
+    """A Markdown pipe table (a header, a delimiter row, rows), as the offline drafter keeps a
+    table of the notes."""
+    lines = text.split("\n")
+    return (
+        len(lines) >= 2
+        and all(line.startswith("|") and line.endswith("|") for line in lines)
+        and bool(_TABLE_DELIMITER.match(lines[1].replace(" ", "")))
+    )
+
+
+def _table_lines(text: str) -> list[str]:
+    """A table, each cell made safe as one line of plain text."""
+    lines = text.split("\n")
+    out = []
+    for number, line in enumerate(lines):
+        if number == 1:
+            out.append(line)
+            continue
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+        out.append("| " + " | ".join(_cell_text(cell) for cell in cells) + " |")
+    return out
+
+
+def _cell_text(text: str) -> str:
+    return _HTML_OPENING.sub("&lt;", " ".join(text.split())).replace("|", "\\|")
+
+
+def _items_lines(items: list[str]) -> list[str]:
+    """Bullets, with a table as a block of its own between them."""
+    out: list[str] = []
+    for item in items:
+        if _is_table(item):
+            out += ([""] if out else []) + _table_lines(item) + [""]
+        elif _inline(item):
+            out.append(f"- {_inline(item)}")
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 def _failure_line(item: FailureMode) -> str:
@@ -94,10 +142,6 @@ def _matrix(rows: list[MatrixRow]) -> list[str]:
 def _cell(text: str) -> str:
     value = _inline(text)
     return "" if _UNKNOWN.match(value) else value.replace("|", "\\|")
-
-
-def _bullets(items: list[str]) -> list[str]:
-    return [f"- {_inline(item)}" for item in items if _inline(item)]
 
 
 def _as_question(text: str) -> str:

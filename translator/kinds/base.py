@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 
 class StructuredOutput(BaseModel):
@@ -75,6 +76,10 @@ class SpecBase(StructuredOutput):
     open_questions: list[OpenQuestion] = Field(
         description="what the notes do not settle, one question per unsettled concern"
     )
+    # Statements of the notes the offline drafter could not file under a concern: kept, under a
+    # closing "From the notes (not filed)" section, so that nothing is dropped silently. Not part
+    # of the schema a model fills (a model files or leaves out; it does not get this escape).
+    unfiled: SkipJsonSchema[list[str]] = Field(default_factory=list)
 
 
 class GeneralSpec(SpecBase):

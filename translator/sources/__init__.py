@@ -69,6 +69,12 @@ def _read_text(text: str, format: str, *, display: str, path: str | None) -> Not
         from translator.sources.html import read_html_text
 
         return read_html_text(text, display=display, path=path)
+    from translator.sources.plaintext import is_chat, read_plain_text
+
+    # Plain text keeps its lines and a chat paste its messages; Markdown (and stdin that is
+    # not a chat paste) is read as written.
+    if format == "txt" or (format == "stdin" and is_chat(text.split("\n"))):
+        return read_plain_text(text, display=display, path=path, format=format)
     from translator.sources.markdown import read_markdown_text
 
     return read_markdown_text(text, display=display, path=path, format=format)
