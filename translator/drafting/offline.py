@@ -94,7 +94,7 @@ def file_statements(notes_text: str, kind: str, *, title: str | None = None, doc
 
     title_text = title or _title(doc)
     title_blocks: frozenset[int] = frozenset()
-    for unit in _text_units(doc.blocks):
+    for unit in _text_units(doc.blocks, nested=False):
         first = unit[0]
         if first.index == 0 and first.section is None and _one_line(first.text) == title_text:
             dropped.append((_one_line(first.text), "title"))  # the first line served as the title

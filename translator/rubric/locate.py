@@ -570,7 +570,7 @@ def _is_metadata(block: Block, labels: set[str]) -> bool:
     return len(pairs) >= 2 and sum(p in labels for p in pairs) >= max(1, len(pairs) - 1)
 
 
-def _text_units(blocks: list[Block], lists: bool = False) -> list[list[Block]]:
+def _text_units(blocks: list[Block], lists: bool = False, nested: bool = True) -> list[list[Block]]:
     """Each block is a unit, except that the rows of one table form one unit (and, with
     ``lists``, so do the steps of one ordered list)."""
     units: list[list[Block]] = []
@@ -582,8 +582,8 @@ def _text_units(blocks: list[Block], lists: bool = False) -> list[list[Block]]:
         same_list = lists and joined and block.ordered and previous.ordered  # type: ignore[union-attr]
         # A nested item belongs with the item it is nested under: "OSRM timeout" with its
         # sub-bullet "falls back to haversine distance", a source with its cadence.
-        nested = joined and block.parent is not None and any(b.index == block.parent for b in units[-1])
-        if same_table or same_list or nested:
+        under = nested and joined and block.parent is not None and any(b.index == block.parent for b in units[-1])
+        if same_table or same_list or under:
             units[-1].append(block)
         else:
             units.append([block])
