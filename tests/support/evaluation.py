@@ -146,7 +146,7 @@ def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) ->
                 result.facts_kept += 1
             else:
                 result.lost_facts.append(f"{entry['file']}: {fact}")
-        result.invented.extend(f"{entry['file']}: {f.message}" for f in outcome.grounding)
+        result.invented.extend(f"{entry['file']}: {f.message}" for f in outcome.grounding.findings)
         asked = {question.concern for question in outcome.spec.open_questions}
         for concern in entry["open"]:
             result.open_labels += 1
