@@ -23,6 +23,8 @@ set aside by the gate: it never counts as a concern's content (see ``set_aside``
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -249,10 +251,8 @@ def identifiers(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _whole_name(name: str) -> re.Pattern[str]:
-    # Not inside a longer name: no word character either side, and no ".more" after it
-    # (a sentence's full stop is fine).
-    return re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w]|\.\w)", re.I)
+# A run of name characters is one name: "payments.transactions_raw_v2" holds no shorter one.
+_NAME_TOKEN = re.compile(r"[\w.]*\w")
 
 
 # --- statements -------------------------------------------------------------------------------
@@ -332,53 +332,91 @@ class _Line:
 
 
 class NotesIndex:
-    """The notes, line by line: their figures, their words, and a search for whole names."""
+    """The notes, line by line: their figures, their words, and a search for whole names.
+
+    Indexed once per gate (figures by value, words by line), so grounding stays near-linear
+    in the size of the notes and the draft, whatever their length."""
 
     def __init__(self, notes_text: str, vocabulary: Vocabulary | None = None, hedge: str = "hedge") -> None:
         vocab = vocabulary or load_vocabulary()
         hedge_regex = vocab.signals[hedge].regex if hedge in vocab.signals else None
         self.text = notes_text
         self.lines: list[_Line] = []
-        for number, text in enumerate(notes_text.splitlines(), start=1):
+        self._by_value: dict[Decimal, list[tuple[_Line, Figure]]] = defaultdict(list)
+        self._by_number: dict[Decimal, list[tuple[_Line, Figure]]] = defaultdict(list)
+        self._where: dict[str, list[int]] = defaultdict(list)  # word -> indexes of lines with it
+        self._starts: list[int] = []  # offset of each line in the text
+        self._names: dict[str, int] = {}  # each whole name -> the index of its first line
+        self.claims: dict[tuple[str, str, bool, str], tuple[Claim, ...]] = {}  # see _claims_of
+        offset = 0
+        for number, text in enumerate(notes_text.split("\n"), start=1):
+            self._starts.append(offset)
+            offset += len(text) + 1
             words = _words(unhedged(text, hedge_regex))
-            joined = {a + b for a, b in pairwise(words)}
-            self.lines.append(_Line(number, text, figures(text), frozenset(words) | joined))
+            line = _Line(number, text, figures(text), frozenset(words) | {a + b for a, b in pairwise(words)})
+            self.lines.append(line)
+            for figure in line.figures:
+                self._by_value[figure.value].append((line, figure))
+                self._by_number[figure.number].append((line, figure))
+            for word in line.words:
+                self._where[word].append(number - 1)
+            for token in _NAME_TOKEN.findall(text):
+                self._names.setdefault(token.lower().rstrip("."), number - 1)
         self.changes = [(line, pair) for line in self.lines for pair in _changes(line.text, line.figures)]
 
     def find_figure(self, claim: Figure) -> tuple[_Line | None, list[str]]:
         """The first line with a figure that supports ``claim``, else how the notes use its number."""
-        others: list[str] = []
-        for line in self.lines:
-            for figure in line.figures:
-                if supports(figure, claim):
-                    return line, []
-                if figure.number == claim.number or figure.value == claim.value:
-                    others.append(f"{figure.describe()} (line {line.number})")
-        for line in self.lines:
+        for line, figure in self._by_value.get(claim.value, ()):  # in line order
+            if supports(figure, claim):
+                return line, []
+        same = [*self._by_value.get(claim.value, ())[:3], *self._by_number.get(claim.number, ())[:3]]
+        others = [
+            f"{figure.describe()} (line {line.number})" for line, figure in sorted(same, key=lambda p: p[0].number)
+        ]
+        number = _plain(claim.number)
+        for match in re.finditer(rf"(?<![\d.]){re.escape(number)}(?![\d])", self.text):
+            line = self._line_at(match.start())
             _, dropped = _masked(line.text)
-            for span in dropped:
-                if re.search(rf"(?<![\d.]){re.escape(_plain(claim.number))}(?![\d])", span):
-                    others.append(f"{span} (line {line.number})")
+            others.extend(f"{span} (line {line.number})" for span in dropped if number in span)
+            if len(others) >= 3:
+                break
         return None, list(dict.fromkeys(others))
 
+    def _line_at(self, offset: int) -> _Line:
+        return self.lines[bisect_right(self._starts, offset) - 1]
+
     def find_name(self, name: str) -> _Line | None:
-        pattern = _whole_name(name)
-        return next((line for line in self.lines if pattern.search(line.text)), None)
+        """The first line holding ``name`` whole: as a token of name characters, not part of a
+        longer name ("payments.transactions" is not in "payments.transactions_raw_v2")."""
+        number = self._names.get(name.lower())
+        return self.lines[number] if number is not None else None
 
     def find_terms(self, terms: list[Term], window: int) -> tuple[_Line | None, list[Term]]:
         """The line that best supports ``terms`` within ``window`` consecutive lines, and the
         terms no such window states (empty when grounded)."""
-        best: tuple[int, _Line | None, list[Term]] = (-1, None, terms)
-        for start in range(len(self.lines)):
-            lines = self.lines[start : start + window]
-            missing = [t for t in terms if not all(any(w in line.words for line in lines) for w in t.words)]
-            covered = len(terms) - len(missing)
-            if covered > best[0]:
-                anchor = max(lines, key=lambda line: sum(all(w in line.words for w in t.words) for t in terms))
-                best = (covered, anchor, missing)
-                if not missing:
-                    break
-        return (best[1], best[2]) if not best[2] else (None, best[2])
+        at: list[list[int]] = []
+        for term in terms:
+            lines = set(self._where.get(term.words[0], ()))
+            for word in term.words[1:]:
+                lines &= set(self._where.get(word, ()))
+            at.append(sorted(lines))
+        absent = [term for term, lines in zip(terms, at, strict=True) if not lines]
+        if absent:
+            return None, absent
+        # A window starts within `window` lines before a line of the rarest term.
+        rarest = min(range(len(terms)), key=lambda i: len(at[i]))
+        for anchor in at[rarest]:
+            for first in range(max(0, anchor - window + 1), anchor + 1):
+                last = first + window - 1
+                if all(_any_between(lines, first, last) for lines in at):
+                    hits = [sum(_any_between(lines, i, i) for lines in at) for i in range(first, last + 1)]
+                    return self.lines[first + hits.index(max(hits))], []
+        return None, [term for term, lines in zip(terms, at, strict=True) if lines != at[rarest]] or terms
+
+
+def _any_between(sorted_lines: list[int], first: int, last: int) -> bool:
+    at = bisect_left(sorted_lines, first)
+    return at < len(sorted_lines) and sorted_lines[at] <= last
 
 
 def _plain(number: Decimal) -> str:
@@ -481,8 +519,7 @@ def ground(
     if chosen is None:
         return Grounding(), set()
     rule, params = chosen
-    vocabulary = load_vocabulary()
-    notes = NotesIndex(notes_text, vocabulary, params.hedge)
+    notes = _index(notes_text, params.hedge)
     claims: list[Claim] = []
     invented: set[tuple[str, int]] = set()
     seen: set[tuple[str, str, str]] = set()
@@ -497,14 +534,31 @@ def ground(
             invented.add((item.field, item.position))
 
     for item in _items(spec):
-        for claim in _item_claims(item, notes, params, vocabulary):
+        for claim in _claims_of(notes, params, item.field, item.position < 0, item.text):
             add(item, claim)
     findings = [_finding(rule, claim) for claim in claims if claim.status == "ungrounded"]
     return Grounding(claims=claims, findings=findings), invented
 
 
-def _item_claims(item: _Item, notes: NotesIndex, params: GroundingParams, vocabulary: Vocabulary) -> Iterator[Claim]:
-    field, text = item.field, item.text
+@lru_cache(maxsize=2)
+def _index(notes_text: str, hedge: str) -> NotesIndex:
+    # One index per notes: a draft is gated more than once against the same notes.
+    return NotesIndex(notes_text, load_vocabulary(), hedge)
+
+
+def _claims_of(notes: NotesIndex, params: GroundingParams, field: str, is_title: bool, text: str) -> tuple[Claim, ...]:
+    """The claims of one item, kept with the notes' index: re-gating a draft (with its open
+    questions, or after a repair) re-grounds only the items that changed."""
+    key = (params.model_dump_json(), field, is_title, text)
+    found = notes.claims.get(key)
+    if found is None:
+        found = notes.claims[key] = tuple(_item_claims(field, is_title, text, notes, params, load_vocabulary()))
+    return found
+
+
+def _item_claims(
+    field: str, is_title: bool, text: str, notes: NotesIndex, params: GroundingParams, vocabulary: Vocabulary
+) -> Iterator[Claim]:
     found = figures(text)
     for first, second in _changes(text, found):
         yield _change_claim(field, first, second, notes)
@@ -531,7 +585,7 @@ def _item_claims(item: _Item, notes: NotesIndex, params: GroundingParams, vocabu
             partial = any(name.lower() in ln.text.lower() for ln in notes.lines)
             reason = "only part of a longer name in the notes" if partial else "not in the notes"
             yield Claim(claim=name, type="identifier", field=field, status="ungrounded", reason=reason)
-    if item.position < 0:
+    if is_title:
         return  # the title names the change; its figures and names are checked above
     for concern in _concerns_borne(text, field, params, vocabulary):
         terms = _terms(text, params.statements[concern], vocabulary, params.hedge)
