@@ -67,7 +67,7 @@ def test_python_api_accepts_text_and_keeps_figures_verbatim() -> None:
     assert result.kind == "model-change" and not result.accepted
     for fact in ("0.62 -> 0.67", "transaction_velocity_last_1h", "48 hours", "PR-AUC 0.541 -> 0.566"):
         assert fact in result.markdown
-    assert result.grounding == []
+    assert result.grounding.findings == []
 
 
 def test_grounding_catches_an_invented_figure_and_name() -> None:
@@ -85,14 +85,14 @@ def test_grounding_catches_an_invented_figure_and_name() -> None:
     )
     messages = [f.message for f in check_grounding(spec, notes)]
     assert any("'payments.events'" in m for m in messages)
-    assert any("'5'" in m for m in messages) and any("'12'" in m for m in messages)
+    assert any("'5 minutes'" in m for m in messages) and any("'12 ms'" in m for m in messages)
     assert not any("0.62" in m or "transaction_velocity_last_1h" in m for m in messages)
 
 
 def test_notebook_notes(tmp_path: Path) -> None:
     notebook = Path(__file__).resolve().parents[1] / "eval_sets" / "notes" / "02-churn-retrain-eval.ipynb"
     result = draft(notebook, kind="model-change", engine="offline")
-    assert result.grounding == [] and result.spec is not None
+    assert result.grounding.findings == [] and result.spec is not None
     assert "0.389" in result.markdown  # a figure only in the notebook's results table
 
 
@@ -191,14 +191,15 @@ def test_block_markers_in_model_output_stay_text(opening: str) -> None:
         open_questions=[OpenQuestion(concern="recommendation", question=f"{opening} what do we ship")],
         lineage=[f"{opening} payments.txn_stream, hourly"],
     )
-    doc = parse_document(run_gate(spec, "").markdown)
+    notes = "payments.txn_stream, hourly"
+    doc = parse_document(run_gate(spec, notes).markdown)
     assert [s.title for s in doc.sections] == ["t", "Data lineage", "Open questions for the researcher"]
     texts = [block.text for block in doc.blocks]
     assert f"{opening} payments.txn_stream, hourly" in texts and f"{opening} what do we ship? (recommendation)" in texts
     # So a model's question can no longer end the questions section early.
     long_spec = ask_for_gaps(spec)
-    short_spec, short_gate = gate_with_questions(spec, "", expected=run_gate(spec, "").report.concerns)
-    assert short_spec == long_spec and short_gate.report == run_gate(long_spec, "").report
+    short_spec, short_gate = gate_with_questions(spec, notes, expected=run_gate(spec, notes).report.concerns)
+    assert short_spec == long_spec and short_gate.report == run_gate(long_spec, notes).report
 
 
 def test_the_gate_judges_by_the_configured_rubric_exactly_as_score_does(

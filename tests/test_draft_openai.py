@@ -109,7 +109,7 @@ def test_one_repair_round(recorded: Callable[[ChainModel], str]) -> None:
 def test_invented_number_is_caught_and_repaired(recorded: Callable[[ChainModel], str]) -> None:
     invented = spec_without("latency_cost", latency_cost=["The lookup adds 9 ms p95 and costs $310 a month."])
     result = draft(EXAMPLE, options=options(recorded(Scripted({1: invented}))))
-    assert result.accepted and result.rounds == 1 and result.grounding == []
+    assert result.accepted and result.rounds == 1 and result.grounding.findings == []
     assert "9 ms" not in result.markdown and "$310" not in result.markdown
 
 

@@ -26,7 +26,7 @@ def test_labels_partition_each_kinds_concerns(folder: Path) -> None:
 def _line(name: str, result: NotesResult) -> str:
     return (
         f"\noffline drafter, {name}: facts kept {result.facts_kept}/{result.facts} = {result.fact_rate:.1%}, "
-        f"invented {len(result.invented)}, unsettled concerns flagged {result.open_flagged}/{result.open_labels} "
+        f"claims traced to a notes line {result.claims}, invented {len(result.invented)}, unsettled concerns flagged {result.open_flagged}/{result.open_labels} "
         f"= {result.open_rate:.1%}, settled concerns asked anyway {result.settled_asked}/{result.settled_labels}"
     )
 

@@ -116,6 +116,7 @@ class NotesResult:
     facts_kept: int = 0
     lost_facts: list[str] = field(default_factory=list)
     invented: list[str] = field(default_factory=list)
+    claims: int = 0  # claims the gate traced to a notes line (figures, names, statements)
     open_labels: int = 0
     open_flagged: int = 0
     unflagged: list[str] = field(default_factory=list)
@@ -274,7 +275,8 @@ def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) ->
                 result.facts_kept += 1
             else:
                 result.lost_facts.append(f"{entry['file']}: {fact}")
-        result.invented.extend(f"{entry['file']}: {f.message}" for f in outcome.grounding)
+        result.invented.extend(f"{entry['file']}: {f.message}" for f in outcome.grounding.findings)
+        result.claims += sum(claim.status == "grounded" for claim in outcome.grounding.claims)
         asked = {question.concern for question in outcome.spec.open_questions}
         for concern in entry["open"]:
             result.open_labels += 1

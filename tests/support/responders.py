@@ -3,14 +3,19 @@
 ``ChainModel`` reads what each request asks for (the structured-output schema's name: the
 Findings of the extract step, a KindChoice, or a spec kind's model) and answers it from the
 notes fenced in the prompt, using the offline drafter: so drafts are realistic, grounded, and
-deterministic. Scripted tests wrap it to inject the faults they need.
+deterministic. Scripted tests wrap it to inject the faults they need; ``ScriptedSpecModel``
+answers with a spec from a file, as a model that invents would.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tests.support.openai_server import Reply
 from translator.drafting.offline import draft_offline
@@ -81,3 +86,36 @@ class ChainModel:
 def chain_model() -> ChainModel:
     """Factory for the server's --responder option: tests.support.responders:chain_model."""
     return ChainModel()
+
+
+class ScriptedSpecModel(ChainModel):
+    """A model that answers every draft and repair request with a scripted spec, whatever the
+    notes and the gate's findings say: how a hallucinating or injection-obeying model behaves.
+
+    A case file (YAML: eval_sets/adversarial/*.yaml) gives ``answer`` (the spec the draft
+    request gets) and optionally ``repair`` (what every repair request gets; default: the same
+    answer again). Fields the answer leaves out are empty. Extraction and kind requests are
+    answered as ChainModel answers them.
+    """
+
+    def __init__(self, case: Path | str | dict[str, Any]) -> None:
+        super().__init__()
+        data = case if isinstance(case, dict) else yaml.safe_load(Path(case).read_text(encoding="utf-8"))
+        self.answer_spec: dict[str, Any] = data["answer"]
+        self.repair_spec: dict[str, Any] = data.get("repair") or data["answer"]
+        self.spec_requests = 0
+
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        schema = requested_schema(body)
+        if schema not in _SCHEMA_TO_KIND:
+            return super().answer(body)
+        scripted = self.answer_spec if self.spec_requests == 0 else self.repair_spec
+        self.spec_requests += 1
+        model = SPEC_KINDS[_SCHEMA_TO_KIND[schema]]
+        filled = {name: ("" if name == "title" else []) for name in model.model_fields}
+        return {**filled, **scripted}
+
+
+def scripted_spec() -> ScriptedSpecModel:
+    """Factory for the server's --responder option: the case file named by TRANSLATOR_SCRIPTED_CASE."""
+    return ScriptedSpecModel(os.environ["TRANSLATOR_SCRIPTED_CASE"])

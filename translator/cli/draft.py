@@ -63,10 +63,13 @@ def draft_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Ask the model again even if the same call is cached."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths and errors."),
     as_json: bool = typer.Option(False, "--json", help="Print the draft result as JSON on stdout."),
+    show_sources: bool = typer.Option(
+        False, "--show-sources", help="End the spec with a table: each claim and the notes line it comes from."
+    ),
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Refuse notes larger than this (default 5 MB)."),
 ) -> int:
     """Draft a spec from research notes; the rubric and a grounding check decide whether it is accepted."""
-    from translator.drafting import OutputPaths, default_output, draft, write_draft
+    from translator.drafting import OutputPaths, default_output, draft, with_sources, write_draft
     from translator.sources import read_notes
 
     config = load_config()
@@ -84,6 +87,8 @@ def draft_command(
             result = draft(loaded, kind=kind or config.kind, options=options, on_step=lambda step: status.update(step))
     else:
         result = draft(loaded, kind=kind or config.kind, options=options)
+    if show_sources:
+        result = with_sources(result)
     written = write_draft(result, target)
 
     if as_json:
@@ -143,8 +148,9 @@ def _panel(result, written: list[Path], engine: str) -> None:  # type: ignore[no
         body.add_row("score", f"{result.report.score}/100")
         gaps = [f"{k} {v.status}" for k, v in result.report.concerns.items() if v.status != "present"]
         body.add_row("gaps", escape(", ".join(gaps)) or "none")
-    if result.grounding:
-        body.add_row("invented", escape("; ".join(f.message for f in result.grounding[:3])))
+    invented = result.grounding.ungrounded
+    if invented:
+        body.add_row("invented", escape("; ".join(f"{c.claim} ({c.reason})" for c in invented[:3])))
     if result.failure:
         body.add_row("model", escape(result.failure))
     if result.engine == "openai":

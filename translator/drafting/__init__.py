@@ -12,6 +12,7 @@ from translator.drafting.api import (
     adraft,
     default_output,
     draft,
+    with_sources,
     write_draft,
 )
 from translator.drafting.usage import Usage
@@ -25,5 +26,6 @@ __all__ = [
     "adraft",
     "default_output",
     "draft",
+    "with_sources",
     "write_draft",
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from translator.drafting.gate import GateResult, run_gate
+from translator.drafting.grounding import Grounding
 from translator.drafting.offline import file_notes
 from translator.drafting.questions import gate_with_questions
 from translator.drafting.usage import Usage
@@ -93,7 +94,7 @@ class Draft(BaseModel):
     spec: SerializeAsAny[SpecBase] | None
     markdown: str
     report: DocumentReport | None
-    grounding: list[Finding]
+    grounding: Grounding  # every claim -> its notes line, or ungrounded with the reason
     usage: Usage
     failure: str | None = None  # why there is no valid spec at all, when there is none
 
@@ -323,14 +324,32 @@ async def _chain_rounds(
     return result
 
 
+# Check types whose findings only the researcher can close once the draft asks about their
+# concern: no repair can invent a lineage. Grounding findings are always repairable: the
+# repair can drop what the notes do not say.
+_DEFERRED_WHEN_ASKED = frozenset({"concern_present", "concern_adequate"})
+
+
 def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Finding]:
-    """Findings a repair round can act on: not those about a concern already asked of the researcher."""
+    """Findings a repair round can act on, picked by their criterion's check type: not those
+    about a concern already asked of the researcher."""
     asked = {q.concern for q in spec.open_questions}
-    deferred_rules = ("-present", "-adequate")
     candidates = gate.blocking(verdict) or [f for f in gate.report.findings if f.severity.value == "warning"]
     return [
-        f for f in candidates if f.rule == "grounding" or not (f.concern in asked and f.rule.endswith(deferred_rules))
+        f
+        for f in candidates
+        if gate.needs_notes(f) or not (f.concern in asked and gate.check_of(f) in _DEFERRED_WHEN_ASKED)
     ]
+
+
+def with_sources(result: Draft) -> Draft:
+    """``result`` whose Markdown ends with its provenance: each claim and its notes line."""
+    from translator.drafting.render import render_sources
+
+    rows = list(
+        {(c.claim, c.type): (c.claim, c.type, c.origin, c.source or c.reason) for c in result.grounding.claims}.values()
+    )
+    return result.model_copy(update={"markdown": render_sources(result.markdown, rows)})
 
 
 def empty_spec(kind: str) -> SpecBase:
@@ -348,10 +367,10 @@ def finished_draft(
         model=opts.model if engine == "openai" else None,
         accepted=gate.accepted,
         rounds=rounds,
-        spec=spec,
+        spec=gate.spec or spec,  # as judged: what the notes do not say is set aside
         markdown=gate.markdown,
         report=gate.report,
-        grounding=gate.grounding,
+        grounding=gate.grounding.traced_to(notes.origin),
         usage=usage,
     )
 
@@ -373,7 +392,7 @@ def failed_draft(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, fail
         spec=None,
         markdown=markdown,
         report=None,
-        grounding=[],
+        grounding=Grounding(),
         usage=usage,
         failure=failure,
     )

@@ -8,6 +8,7 @@ rubric then reports it missing and an open question asks the researcher for it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from translator import yamlio
 from translator.kinds import FailureMode, SpecBase
@@ -15,9 +16,14 @@ from translator.kinds.tradeoff_memo import MatrixRow
 from translator.rubric import load_vocabulary
 
 OPEN_QUESTIONS_HEADING = "Open questions for the researcher"
+# What a draft stated that the notes do not: kept for the researcher to confirm, never read by
+# the rubric as a concern's content (the vocabulary lists it among the unsettled sections).
+ASSUMPTIONS_HEADING = "Assumptions (not in the notes)"
+PROVENANCE_HEADING = "Provenance"
 EVIDENCE_HEADING = "Evidence"
 UNFILED_HEADING = "From the notes (not filed)"
 _UNKNOWN = re.compile(r"^\s*(n/?a|unknown|not (measured|known|stated|reported|given)|tbd|tbc|-|—|\?)?\s*\.?\s*$", re.I)
+ClaimRow = tuple[str, str, str | None, str | None]  # claim, its type, notes line, the line's text
 _MATRIX_COLUMNS = (
     ("accuracy", "Accuracy"),
     ("latency", "p95 latency"),
@@ -26,7 +32,9 @@ _MATRIX_COLUMNS = (
 )
 
 
-def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = None) -> str:
+def render_markdown(
+    spec: SpecBase, *, front_matter: dict[str, object] | None = None, assumptions: list[str] | None = None
+) -> str:
     vocabulary = load_vocabulary()
     lines: list[str] = []
     meta = {"kind": spec.kind, **(front_matter or {})}
@@ -53,10 +61,26 @@ def render_markdown(spec: SpecBase, *, front_matter: dict[str, object] | None = 
             )
             lines.append(f"- {_as_question(item.question)} ({title.lower()})")
         lines.append("")
+    if assumptions:
+        lines += [f"## {ASSUMPTIONS_HEADING}", "", *_bullets(assumptions), ""]
     if spec.unfiled:
         # What the notes say that the drafter could not file: kept, last, so nothing is lost.
         lines += [f"## {UNFILED_HEADING}", "", *_items_lines(spec.unfiled), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_sources(markdown: str, claims: Sequence[ClaimRow]) -> str:
+    """``markdown`` with a table at the end: each claim and the notes line it comes from.
+
+    Under a "Provenance" heading, which the rubric reads nothing from, so the table never
+    changes the verdict on the spec."""
+    if not claims:
+        return markdown
+    rows = ["| claim | kind | notes line | what the notes say |", "|---|---|---|---|"]
+    for claim, kind, line, source in claims:
+        where = line if line is not None else "not in the notes"
+        rows.append(f"| {_cell(claim)} | {kind} | {where} | {_cell(source or '')} |")
+    return markdown.rstrip() + f"\n\n## {PROVENANCE_HEADING}\n\n" + "\n".join(rows) + "\n"
 
 
 def _concern_lines(value: object) -> list[str]:

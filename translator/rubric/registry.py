@@ -72,10 +72,10 @@ def register(
 
 def check_types() -> dict[str, CheckType]:
     """Every registered check type, by name."""
-    if not _TYPES:
-        # The check functions register themselves when their module loads; the rubric model
-        # asks before anything else may have imported it.
-        import translator.rubric.checks  # noqa: F401
+    # The check functions register themselves when their modules load; the rubric model may
+    # ask before anything else has imported them (an import already done costs nothing).
+    from translator.rubric import checks, grounding_rule  # noqa: F401
+
     return _TYPES
 
 
