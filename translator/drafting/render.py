@@ -62,7 +62,7 @@ def render_markdown(
             lines.append(f"- {_as_question(item.question)} ({title.lower()})")
         lines.append("")
     if assumptions:
-        lines += [f"## {ASSUMPTIONS_HEADING}", "", *_bullets(assumptions), ""]
+        lines += [f"## {ASSUMPTIONS_HEADING}", "", *_items_lines(assumptions), ""]
     if spec.unfiled:
         # What the notes say that the drafter could not file: kept, last, so nothing is lost.
         lines += [f"## {UNFILED_HEADING}", "", *_items_lines(spec.unfiled), ""]
