@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
 from translator import __version__
-from translator.cli.console import err, out
-from translator.cli.render import render_report
 from translator.config import load_config
 from translator.errors import InputError
 from translator.rubric import Severity, Verdict, score_files
@@ -76,6 +75,10 @@ def score(
     if chosen_format == "table":
         if output is not None:
             raise InputError("--output needs a machine format (--format json, sarif, junit or github)")
+        # rich only for people: machine formats are written without it (it is start-up time).
+        from translator.cli.console import out
+        from translator.cli.render import render_report
+
         render_report(report, out)
     else:
         text = {
@@ -85,9 +88,9 @@ def score(
             "github": to_github,
         }[chosen_format](report)
         if output is None:
-            out.file.write(text + "\n")
+            sys.stdout.write(text + "\n")
         else:
             output.write_text(text + "\n", encoding="utf-8")
         for problem in report.errors:
-            err.print(f"translator: {problem.path}: {problem.message}", markup=False)
+            print(f"translator: {problem.path}: {problem.message}", file=sys.stderr)
     return report.exit_code
