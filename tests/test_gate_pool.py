@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import os
 import signal
 from pathlib import Path
@@ -40,12 +39,13 @@ def test_without_a_pool_it_runs_here() -> None:
 @needs_two_cores
 def test_the_worker_starts_on_first_use_runs_elsewhere_and_stops_with_the_block() -> None:
     async def go() -> None:
-        with gates_off_loop() as pool:
+        async with gates_off_loop() as pool:
             assert pool is not None and not pool.started
-            assert not multiprocessing.active_children()
-            assert await off_loop(os.getpid) != os.getpid()
-            assert pool.started
-        assert not multiprocessing.active_children()
+            worker = await off_loop(os.getpid)
+            assert worker != os.getpid() and pool.started and pool.calls == 1
+            os.kill(worker, 0)  # it runs
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)  # and is gone with the block
 
     asyncio.run(go())
 
@@ -53,7 +53,7 @@ def test_the_worker_starts_on_first_use_runs_elsewhere_and_stops_with_the_block(
 @needs_two_cores
 def test_a_gate_in_the_worker_says_what_it_says_here() -> None:
     async def go() -> None:
-        with gates_off_loop():
+        async with gates_off_loop():
             for index in range(3):
                 spec, text = a_spec(index)
                 verdict = Verdict(fail_on=Verdict().fail_on)
@@ -75,7 +75,7 @@ def test_a_gate_in_the_worker_says_what_it_says_here() -> None:
 def test_a_worker_that_dies_leaves_the_gate_inline_and_right() -> None:
     async def go() -> None:
         spec, text = a_spec()
-        with gates_off_loop() as pool:
+        async with gates_off_loop() as pool:
             assert pool is not None
             worker = await off_loop(os.getpid)
             os.kill(worker, signal.SIGKILL)
@@ -87,6 +87,19 @@ def test_a_worker_that_dies_leaves_the_gate_inline_and_right() -> None:
     asyncio.run(go())
 
 
+def gate_workers() -> int:
+    """Gate worker processes this process has started (from /proc)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        count += ppid == os.getpid() and b"translator.drafting.gate_worker" in cmdline
+    return count
+
+
 def _batch(reports: Path, out: Path, base_url: str) -> tuple[dict, list[int]]:
     """summary.json's files by name, and how many worker processes ran at each report's end."""
     draft = DraftOptions(engine="openai", base_url=base_url, api_key="test-key", model="gpt-4o-mini", cache=False)
@@ -95,7 +108,7 @@ def _batch(reports: Path, out: Path, base_url: str) -> tuple[dict, list[int]]:
         run_batch(
             [str(reports)],
             BatchOptions(out_dir=out, draft=draft, concurrency=6),
-            on_progress=lambda _: children.append(len(multiprocessing.active_children())),
+            on_progress=lambda _: children.append(gate_workers()),
         )
     )
     files = json.loads((out / "summary.json").read_text())["files"]
@@ -103,6 +116,7 @@ def _batch(reports: Path, out: Path, base_url: str) -> tuple[dict, list[int]]:
 
 
 @needs_two_cores
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts processes in /proc")
 def test_an_openai_batch_gates_in_a_worker_and_reports_what_inline_gating_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,7 +127,7 @@ def test_an_openai_batch_gates_in_a_worker_and_reports_what_inline_gating_does(
     with OpenAIServer(responder=ChainModel()) as server:
         pooled, children = _batch(reports, tmp_path / "pooled", server.base_url)
         assert children and all(count == 1 for count in children)  # one worker, for the whole batch
-        assert not multiprocessing.active_children()  # and gone when the batch ends
+        assert gate_workers() == 0  # and gone when the batch ends
         monkeypatch.setattr(gate_pool, "spare_core", lambda: False)
         inline, children = _batch(reports, tmp_path / "inline", server.base_url)
         assert not any(children)

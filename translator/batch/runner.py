@@ -83,7 +83,7 @@ async def run_batch(
     # (the offline engine has no model calls to overlap with).
     if options.draft.resolved().engine_to_use()[0] != "openai":
         return await _run_batch(arguments, options, on_progress)
-    with gates_off_loop() as gates:
+    async with gates_off_loop() as gates:
         if gates is not None:
             gates.start()  # it warms up while the first model calls are in flight
         return await _run_batch(arguments, options, on_progress)

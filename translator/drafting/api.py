@@ -283,7 +283,7 @@ async def _chain_rounds(
     if spec is None or gate is None:
         return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
     if not gate.accepted:
-        spec, gate = await off_loop(
+        asked, gated = await off_loop(
             gate_with_questions,
             spec,
             notes.text,
@@ -291,6 +291,7 @@ async def _chain_rounds(
             front_matter=notes_front_matter(notes),
             expected=gate.report.concerns,
         )
+        spec, gate = asked, gated
     result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
     result.prompt_versions = prompt_versions()
     result.failure = failure

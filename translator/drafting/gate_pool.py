@@ -3,70 +3,136 @@
 A batch at 16 reports in flight is bound by its own CPU: every model call costs the event loop
 request building and answer parsing, and every draft costs a gate (render, parse, score,
 grounding). Gating in one worker process, on the other core, lets the event loop build and send
-the next requests while a draft is judged. The worker starts on the first gate (never for a
-batch that gates nothing, nor for `translator draft`), imports the rubric once, and stops when
-the batch ends.
+the next requests while a draft is judged. The worker (translator/drafting/gate_worker.py) is
+started by the batch that needs it (never by `translator draft` or `score`), imports the rubric
+once, and stops when the batch ends.
 
 The pool is context-local, like the usage ledger: ``gates_off_loop()`` installs it for the tasks
 a batch starts inside it, and ``off_loop(fn, ...)`` runs ``fn`` there, or inline where no pool is
 installed. The gate is pure (text in, verdict out), so where it runs never changes what it says.
-A worker that dies costs nothing but speed: that call and every later one gate inline.
+A worker that dies or cannot start costs nothing but speed: its calls, and every later one, run
+inline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import multiprocessing
+import itertools
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+import pickle
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
+
+from translator.drafting.gate_worker import HEADER
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_BROKEN: Any = object()  # what a pending call receives when the worker goes away
+
 
 class GatePool:
-    """One worker process, started on first use."""
+    """One worker process and the calls waiting on it."""
 
     def __init__(self) -> None:
-        self._executor: ProcessPoolExecutor | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count()
         self.broken = False
+        self.calls = 0  # calls the worker answered
 
     @property
     def started(self) -> bool:
-        return self._executor is not None
+        return self._starting is not None
 
     def start(self) -> None:
         """Start the worker now, so that it warms up while the first model calls are in flight."""
-        if self._executor is None and not self.broken:
-            # spawn, not fork: the batch process has threads (the resolver's, the HTTP client's)
-            # whose locks a forked child would inherit held.
-            self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._spawn())
+
+    async def _spawn(self) -> None:
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "translator.drafting.gate_worker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,  # a dying worker is handled here, not shown
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
-            self._executor.submit(os.getpid)  # a worker process starts with its first task
+        except OSError:
+            self.broken = True
+            return
+        self._reader = asyncio.get_running_loop().create_task(self._read_answers())
+
+    async def _read_answers(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        stream = self._process.stdout
+        try:
+            while True:
+                size = int.from_bytes(await stream.readexactly(HEADER), "big")
+                ident, outcome, value = pickle.loads(await stream.readexactly(size))
+                future = self._pending.pop(ident, None)
+                if future is not None and not future.done():
+                    self.calls += 1
+                    future.set_result((outcome, value))
+        except (asyncio.IncompleteReadError, pickle.UnpicklingError, ConnectionError):
+            pass
+        finally:
+            self._break()
+
+    def _break(self) -> None:
+        self.broken = True
+        for future in self._pending.values():
+            if not future.done():
+                future.set_result((_BROKEN, None))
+        self._pending.clear()
 
     async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         self.start()
-        if self.broken or self._executor is None:
+        assert self._starting is not None
+        await asyncio.shield(self._starting)
+        process = self._process
+        if self.broken or process is None or process.stdin is None:
             return fn(*args, **kwargs)
+        ident = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._executor, functools.partial(fn, *args, **kwargs)
-            )
-        except BrokenProcessPool:
-            self.broken = True
+            data = pickle.dumps((ident, fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            process.stdin.write(len(data).to_bytes(HEADER, "big") + data)
+            await process.stdin.drain()
+        except (ConnectionError, RuntimeError):
+            self._break()
+        outcome, value = await future
+        if outcome is _BROKEN:
             return fn(*args, **kwargs)
+        if outcome == "error":
+            raise value
+        result: R = value
+        return result
 
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    async def close(self) -> None:
+        if self._starting is None:
+            return
+        await asyncio.shield(self._starting)
+        process = self._process
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()  # the worker exits at the end of its input
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._reader is not None:
+            await self._reader
 
 
 _POOL: ContextVar[GatePool | None] = ContextVar("translator_gate_pool", default=None)
@@ -80,8 +146,8 @@ def spare_core() -> bool:
         return (os.cpu_count() or 1) >= 2
 
 
-@contextmanager
-def gates_off_loop() -> Iterator[GatePool | None]:
+@asynccontextmanager
+async def gates_off_loop() -> AsyncIterator[GatePool | None]:
     """Gate in a worker process within the block (when a second core is there to run it)."""
     if not spare_core():
         yield None
@@ -92,7 +158,7 @@ def gates_off_loop() -> Iterator[GatePool | None]:
         yield pool
     finally:
         _POOL.reset(token)
-        pool.close()
+        await pool.close()
 
 
 async def off_loop(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -102,14 +168,3 @@ async def off_loop(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     if pool is None:
         return fn(*args, **kwargs)
     return await pool.run(fn, *args, **kwargs)
-
-
-def _warm_up() -> None:
-    """Import the gate and load every built-in rubric once, while the first model calls are
-    still in flight, so that the first gate is not also the worker's start-up."""
-    from translator.drafting import gate  # noqa: F401
-    from translator.rubric import builtin_kinds, load_rubric, load_vocabulary
-
-    load_vocabulary()
-    for kind in builtin_kinds():
-        load_rubric(kind)
