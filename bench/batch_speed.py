@@ -231,9 +231,13 @@ def worker(config: dict) -> None:
 
         profile = cProfile.Profile()
         profile.enable()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = asyncio.run(run_batch([config["corpus"]], options))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    # The gate worker (when there is one) has been reaped by now: its CPU counts as a child's.
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     if profile is not None:
         profile.disable()
         profile.dump_stats(config["profile"])
@@ -243,6 +247,8 @@ def worker(config: dict) -> None:
         json.dumps(
             {
                 "wall_s": wall,
+                "cpu_s": cpu,
+                "children_cpu_s": children_cpu,
                 "import_s": imported,
                 "done": p.done,
                 "accepted": p.accepted,
@@ -364,7 +370,9 @@ def bench_latency(reports: int, runs: int, concurrency: int, latency_ms: int, di
         )
         print(
             f"  (a) run {n + 1}/{runs}: {result['wall_s']:.1f} s for {calls} calls "
-            f"({per_report:.2f}/report), ideal {ideal:.1f} s, ratio {result['wall_s'] / ideal:.2f}",
+            f"({per_report:.2f}/report), ideal {ideal:.1f} s, ratio {result['wall_s'] / ideal:.2f}; "
+            f"CPU per call {result['cpu_s'] / calls * 1000:.1f} ms in the batch process, "
+            f"{result['children_cpu_s'] / calls * 1000:.1f} ms in its gate worker",
             file=sys.stderr,
         )
     return {"reports": reports, "concurrency": concurrency, "latency_ms": latency_ms, "rounds": rounds, "runs": samples}
@@ -625,6 +633,14 @@ def report(results: dict) -> str:
             f"| wall time of run_batch (median; runs: {', '.join(fmt_s(r['wall_s']) for r in runs)}) | {fmt_s(wall)} |"
         )
         out.append(f"| model calls (server log) | {', '.join(str(r['server_calls']) for r in runs)} |")
+        out.append(
+            "| client CPU per model call: batch process + gate worker (runs) | "
+            + ", ".join(
+                f"{r['cpu_s'] / r['server_calls'] * 1000:.1f} + {r.get('children_cpu_s', 0) / r['server_calls'] * 1000:.1f} ms"
+                for r in runs
+            )
+            + " |"
+        )
         out.append(f"| calls per report (server log / reports) | {per_report:.3f} |")
         out.append(
             f"| calls counted in the batch process (check) | {', '.join(str(sum(r['calls_by_report'])) for r in runs)} |"

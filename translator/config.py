@@ -3,46 +3,145 @@
 The nearest file found walking up from the working directory wins (``.translator.toml`` before
 pyproject.toml in the same folder). Command-line options override config; config overrides
 built-in defaults. Unknown keys are an error, so that a typo does not silently do nothing.
+
+`translator score` reads this on every run, so it is a dataclass checked by the small table
+below rather than a pydantic model: importing pydantic alone would cost more start-up time than
+the whole of a one-file score may take.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from translator.errors import ConfigError
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass
+class Config:
     # score
-    rubric: str | None = Field(default=None, description="rubric kind or path used for every document")
+    rubric: str | None = None  # rubric kind or path used for every document
     kind: str | None = None
-    fail_under: float | None = Field(default=None, ge=0, le=100)
-    fail_on: Literal["error", "warning", "info"] = "error"
-    format: Literal["table", "json", "sarif", "junit", "github"] = "table"
-    max_bytes: int = Field(default=5_000_000, gt=0)
+    fail_under: float | None = None
+    fail_on: str = "error"
+    format: str = "table"
+    max_bytes: int = 5_000_000
     # draft and batch
-    engine: Literal["auto", "offline", "openai"] = "auto"
+    engine: str = "auto"
     model: str | None = None
     base_url: str | None = None
-    max_repairs: int = Field(default=2, ge=0, le=10)
-    structured_output: Literal["auto", "json_schema", "tools", "json"] = "auto"
-    timeout: float = Field(default=60.0, gt=0)
+    max_repairs: int = 2
+    structured_output: str = "auto"
+    timeout: float = 60.0
     cache: bool = True
-    prices: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="model -> {input, output} USD per 1M tokens, overriding the built-in table"
-    )
+    # model -> {input, output} USD per 1M tokens, overriding the built-in table
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
     # batch
-    concurrency: int = Field(default=4, ge=1, le=256)
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
+    concurrency: int = 4
+    rpm: int | None = None
+    tpm: int | None = None
 
-    source: str | None = Field(default=None, exclude=True)
+    source: str | None = None  # the file the values came from; not a key of that file
+
+
+class _Invalid(ValueError):
+    """One value that does not fit: the message, and the keys below the field that lead to it."""
+
+    def __init__(self, message: str, loc: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+Check = Callable[[Any], Any]
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise _Invalid("Input should be a valid string")
+    return value
+
+
+def _optional(check: Check) -> Check:
+    return lambda value: None if value is None else check(value)
+
+
+def _choice(*options: str) -> Check:
+    said = ", ".join(repr(o) for o in options[:-1]) + f" or {options[-1]!r}"
+
+    def check(value: Any) -> Any:
+        if value not in options:
+            raise _Invalid(f"Input should be {said}")
+        return value
+
+    return check
+
+
+def _number(*, integer: bool, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Check:
+    def check(value: Any) -> Any:
+        # TOML gives ints and floats; a bool is neither, though Python says it is an int.
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid("Input should be a valid integer" if integer else "Input should be a valid number")
+        if integer and not float(value).is_integer():
+            raise _Invalid("Input should be a valid integer, got a number with a fractional part")
+        if gt is not None and not value > gt:
+            raise _Invalid(f"Input should be greater than {gt:g}")
+        if ge is not None and not value >= ge:
+            raise _Invalid(f"Input should be greater than or equal to {ge:g}")
+        if le is not None and not value <= le:
+            raise _Invalid(f"Input should be less than or equal to {le:g}")
+        return int(value) if integer else float(value)
+
+    return check
+
+
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise _Invalid("Input should be a valid boolean")
+    return value
+
+
+def _prices(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise _Invalid("Input should be a valid dictionary")
+    number = _number(integer=False)
+    table: dict[str, dict[str, float]] = {}
+    for model, rates in value.items():
+        if not isinstance(rates, dict):
+            raise _Invalid("Input should be a valid dictionary", (model,))
+        table[model] = {}
+        for name, rate in rates.items():
+            try:
+                table[model][name] = number(rate)
+            except _Invalid as exc:
+                raise _Invalid(str(exc), (model, name)) from None
+    return table
+
+
+# Every key a file may set, and what its value must be (the messages are pydantic's wording,
+# which the configuration's errors used before).
+_CHECKS: dict[str, Check] = {
+    "rubric": _optional(_text),
+    "kind": _optional(_text),
+    "fail_under": _optional(_number(integer=False, ge=0, le=100)),
+    "fail_on": _choice("error", "warning", "info"),
+    "format": _choice("table", "json", "sarif", "junit", "github"),
+    "max_bytes": _number(integer=True, gt=0),
+    "engine": _choice("auto", "offline", "openai"),
+    "model": _optional(_text),
+    "base_url": _optional(_text),
+    "max_repairs": _number(integer=True, ge=0, le=10),
+    "structured_output": _choice("auto", "json_schema", "tools", "json"),
+    "timeout": _number(integer=False, gt=0),
+    "cache": _boolean,
+    "prices": _prices,
+    "concurrency": _number(integer=True, ge=1, le=256),
+    "rpm": _optional(_number(integer=True, gt=0)),
+    "tpm": _optional(_number(integer=True, gt=0)),
+}
+assert set(_CHECKS) == {f.name for f in fields(Config)} - {"source"}, "every Config field has its check"
 
 
 def load_config(start: Path | None = None) -> Config:
@@ -76,12 +175,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _parse(path: Path, table: Any, prefix: str = "") -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{prefix.rstrip('.') or 'translator'}] must be a table")
-    normalised = {key.replace("-", "_"): value for key, value in table.items()}
-    try:
-        config = Config.model_validate(normalised)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = prefix + ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {field}: {first['msg']}") from None
-    config.source = str(path)
-    return config
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        check = _CHECKS.get(key)
+        try:
+            if check is None:
+                raise _Invalid("Extra inputs are not permitted")
+            values[key] = check(value)
+        except _Invalid as exc:
+            raise ConfigError(f"{path}: {prefix}{'.'.join((key, *exc.loc))}: {exc}") from None
+    return Config(**values, source=str(path))

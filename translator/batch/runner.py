@@ -21,6 +21,7 @@ from translator.batch.lock import OutputLock
 from translator.batch.naming import OutputNamer, mirror_root
 from translator.batch.report import check_corpus_targets, write_corpus_report
 from translator.drafting.api import DEFAULT_MODEL, DraftOptions, adraft, check_kind, model_session
+from translator.drafting.gate_pool import gates_off_loop
 from translator.drafting.usage import Usage
 from translator.errors import InputError, OutputError, TranslatorError
 from translator.fileio import remove_stale_temporaries
@@ -83,6 +84,21 @@ async def run_batch(
     arguments: Iterable[str],
     options: BatchOptions,
     on_progress: Callable[[Progress], None] | None = None,
+) -> BatchResult:
+    # The model's drafts are gated on the other core while the event loop keeps requests going
+    # (the offline engine has no model calls to overlap with).
+    if options.draft.resolved().engine_to_use()[0] != "openai":
+        return await _run_batch(arguments, options, on_progress)
+    async with gates_off_loop() as gates:
+        if gates is not None:
+            gates.start()  # it warms up while the first model calls are in flight
+        return await _run_batch(arguments, options, on_progress)
+
+
+async def _run_batch(
+    arguments: Iterable[str],
+    options: BatchOptions,
+    on_progress: Callable[[Progress], None] | None,
 ) -> BatchResult:
     opts = options.draft.resolved()
     engine, _ = opts.engine_to_use()

@@ -8,17 +8,74 @@ file that cannot be read or written) is exit 2 with its one line; 70 is left for
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+from importlib import import_module
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from translator.cli import batch, draft, lsp, rubrics, score
-from translator.cli.console import terminal_safe
 from translator.errors import TranslatorError
 
+# Each command's module and its one-line summary for `translator --help`. A command's module is
+# imported only when that command runs (or its own --help is asked for): `translator score`
+# never loads the draft or batch commands, nor what they import. The summary is the first
+# line of the command's own help; a test keeps the two the same.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "draft": (
+        "translator.cli.draft",
+        "Draft a spec from research notes; the rubric and a grounding check decide whether it is accepted.",
+    ),
+    "batch": (
+        "translator.cli.batch",
+        "Re-translate a corpus of reports and notebooks into specs, within rate limits, resumably.",
+    ),
+    "score": (
+        "translator.cli.score",
+        "Score specs against the rubric: each concern present, incomplete or missing, with line-precise findings.",
+    ),
+    "rubrics": ("translator.cli.rubrics", "List, show and check rubrics (built-in kinds or your own YAML)."),
+    "lsp": (
+        "translator.cli.lsp",
+        "Serve diagnostics and --fix code actions for Markdown specs to an editor (LSP over stdio).",
+    ),
+}
+
+
+def load_command(name: str) -> Any:
+    """The click command ``name``, built from its module's ``register(app)`` alone."""
+    single = typer.Typer(rich_markup_mode=None, add_completion=False)
+    import_module(COMMANDS[name][0]).register(single)
+    return typer.main.get_group(single).commands[name]
+
+
+class _LazyCommands(TyperGroup):
+    """A group that imports a command's module only when the command is used."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # From the table, so that `translator --help` imports no command.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
+
+
 app = typer.Typer(
+    cls=_LazyCommands,
+    # Plain help and usage errors: rich's help formatter (and the Markdown parser it brings)
+    # would be most of the start-up time of `translator --help`.
+    rich_markup_mode=None,
     name="translator",
     help=(
         "Turn ML research findings into specs engineers can build, and score specs against a rubric.\n\n"
@@ -40,17 +97,14 @@ def _root(
     """Global options; commands follow."""
 
 
-draft.register(app)
-batch.register(app)
-score.register(app)
-lsp.register(app)
-app.add_typer(rubrics.app, name="rubrics")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the app and turn every failure into one line."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # pydantic looks for plugins by scanning every installed package's entry points the first
+    # time a model is built: tens of milliseconds of start-up, for hooks this application does
+    # not use. A user's own setting of the variable is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         result = app(args=args, prog_name="translator", standalone_mode=False)
         return int(result or 0)
@@ -80,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fail(message: str, code: int, debug: bool) -> int:
     """One line on stderr (redacted, control characters escaped); with --debug the traceback first."""
+    # Imported here: the console brings rich, which a passing `translator score -f json` never needs.
+    from translator.cli.console import terminal_safe
+
     if debug:
         sys.stderr.write(terminal_safe(traceback.format_exc()))
     line = " ".join(message.split())

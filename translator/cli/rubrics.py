@@ -9,7 +9,9 @@ from rich.table import Table
 from translator.cli.console import out
 from translator.rubric import builtin_kinds, load_rubric, load_vocabulary
 
-app = typer.Typer(help="List, show and check rubrics (built-in kinds or your own YAML).", no_args_is_help=True)
+app = typer.Typer(
+    help="List, show and check rubrics (built-in kinds or your own YAML).", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")
@@ -52,3 +54,7 @@ def check(path: str = typer.Argument(..., help="A rubric YAML file.")) -> None:
     """Validate a rubric file: YAML, fields, extends chain, concern and signal names."""
     rubric = load_rubric(path)
     out.print(f"[green]✓[/] {escape(path)}: valid rubric '{rubric.kind}' with {len(rubric.criteria)} criteria")
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="rubrics")

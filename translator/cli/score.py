@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
 from translator import __version__
-from translator.cli.console import err, out
-from translator.cli.render import render_report
 from translator.config import load_config
 from translator.errors import InputError, OutputError
 from translator.outputs import refuse_input_as_output
@@ -111,6 +110,10 @@ def score(
             raise InputError(
                 "--output needs a machine format: add --format json, sarif, junit or github (the table format prints to the terminal)"
             )
+        # rich only for people: machine formats are written without it (it is start-up time).
+        from translator.cli.console import out
+        from translator.cli.render import render_report
+
         render_report(report, out)
     else:
         text = {
@@ -120,11 +123,11 @@ def score(
             "github": to_github,
         }[chosen_format](report)
         if output is None:
-            out.file.write(text + "\n")
+            sys.stdout.write(text + "\n")
         else:
             _write_report(output, text + "\n")
         for problem in report.errors:
-            err.print(f"translator: {problem.path}: {problem.message}", markup=False)
+            print(f"translator: {problem.path}: {problem.message}", file=sys.stderr)
     return report.exit_code
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from translator.drafting.gate import GateResult, run_gate
+from translator.drafting.gate_pool import off_loop
 from translator.drafting.grounding import Grounding
 from translator.drafting.offline import file_notes
 from translator.drafting.questions import gate_with_questions
@@ -301,7 +302,8 @@ async def _chain_rounds(
             raise ModelServiceError(f"{exc}; no spec was drafted", path=notes.path) from None
         failure = None
         step("checking the draft against the rubric and the notes")
-        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
+        # In a batch, in the gate worker, so that other drafts' requests go out meanwhile.
+        gate = await off_loop(run_gate, spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
         if gate.accepted:
             break
         problems = repairable(gate, spec, opts.verdict)
@@ -310,13 +312,15 @@ async def _chain_rounds(
     if spec is None or gate is None:
         return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
     if not gate.accepted:
-        spec, gate = gate_with_questions(
+        asked, gated = await off_loop(
+            gate_with_questions,
             spec,
             notes.text,
             verdict=opts.verdict,
             front_matter=notes_front_matter(notes),
             expected=gate.report.concerns,
         )
+        spec, gate = asked, gated
     result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
     result.kind_source = kind_source_of(kind or notes.kind, chosen)
     result.prompt_versions = prompt_versions()

@@ -8,7 +8,7 @@ removes criteria. The merged result is validated as a whole.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,30 +25,46 @@ _MAX_EXTENDS_DEPTH = 8
 
 def builtin_kinds() -> list[str]:
     """Names of the built-in rubrics (the spec kinds plus ``general``)."""
-    return sorted(path.stem for path in data_dir("rubrics").glob("*.yaml") if path.name != VOCABULARY_FILE)
+    return list(_builtin_kinds())
 
 
+# The built-in rubrics are package data: they do not change while a process runs, so the folder
+# is listed once and each built-in kind is loaded once, without a path resolve or a stat per
+# call (the scorer asks for every kind's detection terms for every document).
+@cache
+def _builtin_kinds() -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in data_dir("rubrics").glob("*.yaml") if path.name != VOCABULARY_FILE))
+
+
+@cache
 def load_vocabulary() -> Vocabulary:
-    return _load_vocabulary(str(data_dir("rubrics") / VOCABULARY_FILE))
-
-
-@lru_cache(maxsize=4)
-def _load_vocabulary(path: str) -> Vocabulary:
-    data, node = _read_yaml(Path(path))
+    path = data_dir("rubrics") / VOCABULARY_FILE
+    data, node = _read_yaml(path)
     try:
         return Vocabulary.model_validate(data, context={"builtin": True})
     except ValidationError as exc:
-        raise _rubric_error(Path(path), node, exc) from None
+        raise _rubric_error(path, node, exc) from None
 
 
 def load_rubric(name_or_path: str | Path) -> Rubric:
-    """Load a built-in rubric by kind name ("feature-spec") or a rubric file by path."""
-    path = _resolve(str(name_or_path), base=None)
+    """Load a built-in rubric by kind name ("feature-spec") or a rubric file by path.
+
+    A file is read again when it changes (its mtime); a built-in kind is loaded once."""
+    name = str(name_or_path)
+    if name in _builtin_kinds():
+        return _load_builtin(name)
+    path = _resolve(name, base=None)
     try:
         mtime = path.stat().st_mtime_ns
     except OSError:
         raise RubricError(f"rubric {name_or_path!s} not found") from None
     return _load_rubric_cached(str(path), mtime)
+
+
+@cache
+def _load_builtin(kind: str) -> Rubric:
+    path = data_dir("rubrics") / f"{kind}.yaml"
+    return _load_rubric_cached(str(path), path.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
