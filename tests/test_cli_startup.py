@@ -21,6 +21,7 @@ GOOD = Path(__file__).parent / "fixtures" / "specs" / "good-model-change.md"
 # coerce parameters; the rubric and report models use it too), the Markdown parser and YAML.
 # pyromark and re2 are the scorer's planned parser and signal matcher.
 SCORE_PACKAGES = {
+    "Stemmer",  # PyStemmer: the rubric's normalised word forms
     "typer",
     "shellingham",
     "annotated_doc",
@@ -43,7 +44,10 @@ SCORE_MODULES = {
     "translator.cli.score",
     "translator.config",
     "translator.errors",
+    "translator.fileio",
     "translator.inputs",
+    "translator.outputs",
+    "translator.redact",
     "translator.resources",
     "translator.sources",
     "translator.sources.model",

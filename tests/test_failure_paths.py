@@ -109,7 +109,9 @@ def fails_cleanly(run: Run, code: int, *, lines: int = 1) -> None:
 def notes_folder(folder: Path, copies: int = 1) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(copies):
-        for source in sorted(NOTES.glob("*.md")):
+        # The ten original Markdown notes (the b-prefixed ones written blind for issue 13 are
+        # measured by the eval, not needed here): the counts below are theirs.
+        for source in sorted(p for p in NOTES.glob("*.md") if not p.name.startswith("b")):
             (folder / f"{n}-{source.name}").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
 
@@ -151,7 +153,7 @@ def test_a_full_disk_mid_run_stops_the_batch_cleanly_and_a_rerun_resumes(tmp_pat
     notes = notes_folder(tmp_path / "notes", copies=2)
     before = tree_hash(notes)
     run = cli(
-        "batch", "notes", "--out", "out", "-q", "-c", "1", cwd=tmp_path, timeout=60, preexec_fn=_file_size_limit(8192)
+        "batch", "notes", "--out", "out", "-q", "-c", "1", cwd=tmp_path, timeout=60, preexec_fn=_file_size_limit(24576)
     )
     fails_cleanly(run, 2)
     assert "cannot be written" in run.stderr and "a rerun resumes" in run.stderr

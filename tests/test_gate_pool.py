@@ -61,7 +61,7 @@ def test_a_gate_in_the_worker_says_what_it_says_here() -> None:
                 there = await off_loop(run_gate, spec, text, verdict=verdict, front_matter={"title": "T"})
                 assert there.markdown == here.markdown
                 assert there.report.model_dump() == here.report.model_dump()
-                assert [f.model_dump() for f in there.grounding] == [f.model_dump() for f in here.grounding]
+                assert there.grounding.model_dump() == here.grounding.model_dump()
                 asked_here, gated_here = gate_with_questions(spec, text, expected=here.report.concerns)
                 asked_there, gated_there = await off_loop(
                     gate_with_questions, spec, text, expected=here.report.concerns

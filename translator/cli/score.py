@@ -22,7 +22,7 @@ _EPILOG = (
     "  cat spec.md | translator score - --kind feature-spec --fail-on warning\n\n"
     "  translator score spec.md --fix --diff      (then --fix to write the missing sections' skeletons)\n\n"
     "Silence a rule in a document with <!-- translator: disable=RULE -->. "
-    "Defaults come from \\[tool.translator] in pyproject.toml or .translator.toml. "
+    "Defaults come from [tool.translator] in pyproject.toml or .translator.toml. "
     "--output needs a machine format (json, sarif, junit or github): the table is for the terminal."
 )
 
