@@ -27,12 +27,14 @@ class Config(BaseModel):
     format: Literal["table", "json", "sarif", "junit", "github"] = "table"
     max_bytes: int = Field(default=5_000_000, gt=0)
     # draft and batch
-    engine: Literal["auto", "offline", "openai"] = "auto"
+    engine: Literal["auto", "offline", "openai", "local"] = "auto"
     model: str | None = None
     base_url: str | None = None
     max_repairs: int = Field(default=2, ge=0, le=10)
-    structured_output: Literal["auto", "json_schema", "tools", "json"] = "auto"
-    timeout: float = Field(default=60.0, gt=0)
+    structured_output: Literal["auto", "json_schema", "json_object", "tools", "json"] = "auto"
+    timeout: float | None = Field(
+        default=None, gt=0, description="longest silence from the model server, s (default 60; 600 on loopback)"
+    )
     cache: bool = True
     prices: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="model -> {input, output} USD per 1M tokens, overriding the built-in table"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +19,15 @@ from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.limiter import RateLimiter
 from translator.batch.naming import OutputNamer, mirror_root
 from translator.batch.report import write_corpus_report
-from translator.drafting.api import DEFAULT_MODEL, DraftOptions, OutputPaths, adraft, model_session, write_draft
+from translator.drafting.api import (
+    DEFAULT_MODEL,
+    DraftOptions,
+    OutputPaths,
+    adraft,
+    model_session,
+    served_locally,
+    write_draft,
+)
 from translator.drafting.usage import Usage
 from translator.errors import InputError, TranslatorError
 from translator.inputs import Problem, expand_inputs
@@ -80,6 +88,10 @@ async def run_batch(
 ) -> BatchResult:
     opts = options.draft.resolved()
     engine, _ = opts.engine_to_use()
+    if engine == "local":  # one server for the whole batch; then it is the openai engine
+        with served_locally(opts) as served:
+            local = replace(options, draft=replace(served, engine="openai"))
+            return await run_batch(arguments, local, on_progress)
     model = (opts.model or DEFAULT_MODEL) if engine == "openai" else None
     versions = _prompt_versions() if engine == "openai" else None
 
