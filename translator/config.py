@@ -35,6 +35,9 @@ class Config(BaseModel):
     timeout: float | None = Field(
         default=None, gt=0, description="longest silence from the model server, s (default 60; 600 on loopback)"
     )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="cap on each model answer, tokens (default: none; 1024 on the local engine)"
+    )
     cache: bool = True
     prices: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="model -> {input, output} USD per 1M tokens, overriding the built-in table"

@@ -136,6 +136,7 @@ def _options(
         structured_output=method,
         max_repairs=config.max_repairs if max_repairs is None else max_repairs,
         timeout=timeout or config.timeout,
+        max_tokens=config.max_tokens,
         cache=config.cache and not no_cache,
         prices=config.prices,
         verdict=Verdict(fail_under=config.fail_under, fail_on=Severity(config.fail_on)),

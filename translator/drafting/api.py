@@ -196,7 +196,7 @@ def model_session(opts: DraftOptions, throttle: Throttle | None = None) -> Model
 def served_locally(opts: DraftOptions) -> Iterator[DraftOptions]:
     """For the local engine: its server runs for the block, and the options point the openai
     engine's one code path at it (streamed, so a long answer shows progress)."""
-    from translator.drafting.local_server import local_server
+    from translator.drafting.local_server import LOCAL_MAX_TOKENS, local_server
 
     with local_server(opts.model) as server:
         yield replace(
@@ -205,6 +205,7 @@ def served_locally(opts: DraftOptions) -> Iterator[DraftOptions]:
             model=server.model_name,
             api_key=None,  # the local server takes none; a real key must not go to it
             stream=True if opts.stream is None else opts.stream,
+            max_tokens=opts.max_tokens or LOCAL_MAX_TOKENS,
             server_id=server.server_id,
         )
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +33,9 @@ INSTALL_HINT = (
     'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
     "pip install 'spec-translator[local]'"
 )
+# A small base model in a JSON grammar can write until the context is full (an hour at 10 tokens
+# a second): the local engine caps each answer unless max_tokens is configured.
+LOCAL_MAX_TOKENS = 1024
 CONTEXT_TOKENS = 8192  # the server's default (2048) is shorter than a draft prompt with its notes
 _READY_TIMEOUT = 180.0  # loading a 7B model from a cold disk takes a while
 
@@ -104,6 +109,7 @@ def local_server(model: str | None, *, context_tokens: int = CONTEXT_TOKENS) -> 
     ]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    previous = _stop_on_sigterm()
     try:
         base_url = f"http://127.0.0.1:{port}/v1"
         _wait_until_ready(process, base_url, log)
@@ -118,6 +124,20 @@ def local_server(model: str | None, *, context_tokens: int = CONTEXT_TOKENS) -> 
     finally:
         _stop(process)
         log.unlink(missing_ok=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> signal._HANDLER:
+    """A SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the server is stopped too; by
+    default Python would die at once and leave the server running."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
@@ -140,7 +160,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         return
     process.terminate()
     try:
-        process.wait(timeout=10)
+        # uvicorn waits for the request in flight, which a local model may need minutes for
+        process.wait(timeout=3)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)

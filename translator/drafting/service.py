@@ -417,6 +417,9 @@ class ModelSession:
         tokens = 0
         try:
             stream = await client.chat.completions.create(**body, stream=True, stream_options={"include_usage": True})
+        except (httpx2.TimeoutException, openai.APITimeoutError):
+            raise _Stalled(0) from None
+        try:
             async for chunk in stream:
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage.model_dump()
@@ -434,6 +437,15 @@ class ModelSession:
                     on_tokens(tokens)
         except (httpx2.TimeoutException, openai.APITimeoutError):
             raise _Stalled(tokens) from None
+        finally:
+            # Hanging up tells the server to stop generating (llama.cpp's server stops a
+            # streamed answer whose client is gone; an unstreamed one runs to its end).
+            await stream.close()
+        if usage is None:
+            # Servers that ignore stream_options (llama-cpp-python 0.3) send one token a chunk;
+            # the prompt's size is then estimated.
+            prompt = sum(estimate_tokens(str(m.get("content") or "")) for m in body["messages"])
+            usage = {"prompt_tokens": prompt, "completion_tokens": tokens}
         message: dict[str, Any] = {"role": "assistant", "content": "".join(content) or None}
         if arguments:
             message["tool_calls"] = [{"type": "function", "function": {"arguments": "".join(arguments)}}]
