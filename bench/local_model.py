@@ -42,6 +42,7 @@ import httpx2
 from translator.drafting import DraftOptions, adraft
 from translator.drafting.api import model_session
 from translator.drafting.local_server import local_server
+from translator.errors import ModelServiceError
 
 NOTES = """---
 kind: model-change
@@ -118,18 +119,21 @@ async def one_draft(opts: DraftOptions, notes: str, log: Path) -> Run:
     timed = TimedTransport(session._http._transport)
     session._http._transport = timed
     since = log.stat().st_size
+    result = None
+    started = time.perf_counter()
     try:
-        started = time.perf_counter()
         result = await adraft(notes, options=opts, session=session)
-        wall = time.perf_counter() - started
+        verdict = (
+            "accepted"
+            if result.accepted
+            else (f"rejected, score {result.score}" if result.report else f"no spec: {result.failure}")
+        )
+    except ModelServiceError as exc:  # exit 4 for the CLI: e.g. no usable findings
+        verdict = f"model service error: {exc}"
     finally:
+        wall = time.perf_counter() - started
         await session.aclose()
     generation, eval_ms, tokens, _ = server_perf(log, since)
-    verdict = (
-        "accepted"
-        if result.accepted
-        else (f"rejected, score {result.score}" if result.report else f"no spec: {result.failure}")
-    )
     return Run(
         wall=wall,
         waited=sum(timed.spans),
@@ -140,8 +144,8 @@ async def one_draft(opts: DraftOptions, notes: str, log: Path) -> Run:
         method=session.method,
         discovery=session.discovery_requests,
         verdict=verdict,
-        calls=result.usage.calls,
-        output_tokens=result.usage.output_tokens,
+        calls=session.usage.calls,
+        output_tokens=session.usage.output_tokens,
     )
 
 
