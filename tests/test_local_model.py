@@ -167,6 +167,6 @@ def test_ctrl_c_stops_the_local_server(llama: object, tmp_path: Path) -> None:
     servers = _children(cli.pid)
     time.sleep(3)  # loading the model, or drafting: either way the server must go with the CLI
     cli.send_signal(signal.SIGINT)
-    _, err = cli.communicate(timeout=60)
-    assert servers and cli.returncode == 130 and "interrupted" in err
-    assert not any(_alive(pid) for pid in servers)
+    cli.communicate(timeout=60)
+    assert servers and cli.returncode == 130
+    assert not any(_alive(pid) for pid in servers)  # the CLI took its server down with it
