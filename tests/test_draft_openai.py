@@ -186,9 +186,9 @@ def test_second_draft_comes_from_the_cache(tmp_path: Path) -> None:
     assert second.markdown == first.markdown and second.usage.calls == 0 and second.usage.cached_calls == 2
 
 
-def test_falls_back_from_json_schema_to_tools() -> None:
+def test_falls_back_from_json_schema_to_json_object_then_tools() -> None:
     def no_json_schema(body: dict[str, Any], model: ChainModel) -> Reply:
-        if (body.get("response_format") or {}).get("type") == "json_schema":
+        if (body.get("response_format") or {}).get("type") in ("json_schema", "json_object"):
             return Reply(
                 status=400,
                 error={
@@ -205,7 +205,9 @@ def test_falls_back_from_json_schema_to_tools() -> None:
         result = draft(EXAMPLE, options=options(server.base_url))
         bodies = [r["body"] for r in server.requests]
     assert result.accepted
-    assert bodies[0]["response_format"]["type"] == "json_schema" and "tools" in bodies[1]
+    assert bodies[0]["response_format"]["type"] == "json_schema"
+    assert bodies[1]["response_format"]["type"] == "json_object" and "schema" in bodies[1]["response_format"]
+    assert "tools" in bodies[2] and len(bodies) == 4
 
 
 @pytest.mark.parametrize(
@@ -265,7 +267,7 @@ def test_service_failures_are_one_line(reply: Reply, message: str) -> None:
     assert statuses == ([503, 503] if reply.status == 503 else [reply.status])  # no retry on 4xx
 
 
-def test_timeouts_are_retried_then_reported() -> None:
+def test_timeouts_are_reported_in_one_line() -> None:
     with OpenAIServer(responder=ChainModel(), fault_rate=1.0, faults=("timeout",), hang_s=2) as server:
         with pytest.raises(ModelServiceError, match=r"did not answer within 0\.2 s"):
             draft(EXAMPLE, options=options(server.base_url, attempts=2, timeout=0.2))

@@ -35,7 +35,8 @@ class Config:
     base_url: str | None = None
     max_repairs: int = 2
     structured_output: str = "auto"
-    timeout: float = 60.0
+    timeout: float | None = None  # longest silence from the model server, s (default 60; 600 on loopback)
+    max_tokens: int | None = None  # cap on each model answer, tokens (default: none; 1024 on the local engine)
     cache: bool = True
     # model -> {input, output} USD per 1M tokens, overriding the built-in table
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -129,12 +130,13 @@ _CHECKS: dict[str, Check] = {
     "fail_on": _choice("error", "warning", "info"),
     "format": _choice("table", "json", "sarif", "junit", "github"),
     "max_bytes": _number(integer=True, gt=0),
-    "engine": _choice("auto", "offline", "openai"),
+    "engine": _choice("auto", "offline", "openai", "local"),
     "model": _optional(_text),
     "base_url": _optional(_text),
     "max_repairs": _number(integer=True, ge=0, le=10),
-    "structured_output": _choice("auto", "json_schema", "tools", "json"),
-    "timeout": _number(integer=False, gt=0),
+    "structured_output": _choice("auto", "json_schema", "json_object", "tools", "json"),
+    "timeout": _optional(_number(integer=False, gt=0)),
+    "max_tokens": _optional(_number(integer=True, gt=0)),
     "cache": _boolean,
     "prices": _prices,
     "concurrency": _number(integer=True, ge=1, le=256),

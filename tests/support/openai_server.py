@@ -139,6 +139,10 @@ class Reply:
     raw_body: bytes sent verbatim as the body (Content-Type application/json unless overridden
         in ``headers``), for malformed-body tests.
     delay_s: extra seconds before answering, on top of the server's latency.
+    chunk_delay_s: when streamed (a server started with streaming=True and a request with
+        stream=true), seconds between the answer's chunks, as a slow model's tokens arrive.
+    stall_after_chunks: when streamed, go silent after this many chunks (for the server's hang_s,
+        or until the client hangs up), as a server that stalls mid-answer.
     """
 
     content: str | None = None
@@ -150,6 +154,8 @@ class Reply:
     headers: dict = field(default_factory=dict)
     raw_body: bytes | None = None
     delay_s: float = 0
+    chunk_delay_s: float = 0
+    stall_after_chunks: int | None = None
 
     # Convenience constructors for common scripted failures.
     @classmethod
@@ -514,6 +520,10 @@ class _Response:
     body: bytes
     headers: dict = field(default_factory=dict)
     content_type: str = "application/json"
+    # A streamed answer: server-sent events written one by one (the body is then unused).
+    events: list[bytes] | None = None
+    event_delay_s: float = 0
+    stall_after: int | None = None
 
 
 def _header(headers: dict, name: str) -> str | None:
@@ -603,6 +613,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.app._handle(self)
 
     def _send(self, response: _Response, request_id: str) -> bool:
+        if response.events is not None:
+            return self._send_events(response, request_id)
         headers = {
             "content-type": response.content_type,
             "x-request-id": request_id,
@@ -622,6 +634,29 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
+            return False
+
+    def _send_events(self, response: _Response, request_id: str) -> bool:
+        """Server-sent events, flushed one at a time; the body ends when the connection closes."""
+        app = self.server.app
+        self.close_connection = True
+        try:
+            self.send_response(response.status)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("x-request-id", request_id)
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.wfile.flush()
+            for number, event in enumerate(response.events or []):
+                if response.stall_after is not None and number == response.stall_after:
+                    app._wait(self.connection, app.hang_s)
+                    return False
+                if response.event_delay_s and not app._wait(self.connection, response.event_delay_s):
+                    return False
+                self.wfile.write(event)
+                self.wfile.flush()
+            return True
+        except (BrokenPipeError, ConnectionResetError, OSError):
             return False
 
 
@@ -664,6 +699,7 @@ class OpenAIServer:
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        streaming: bool = False,
     ) -> None:
         unknown = [f for f in faults if f not in FAULT_KINDS]
         if unknown:
@@ -685,6 +721,7 @@ class OpenAIServer:
         self.models = tuple(models)
         self.api_key = api_key
         self.host = host
+        self.streaming = streaming  # serve stream=true as server-sent events (else refuse it, 400)
         self._requested_port = port
 
         self.requests = RequestLog()
@@ -919,7 +956,7 @@ class OpenAIServer:
 
         body, problem = _parse_json_body(raw)
         if problem is None:
-            problem = _validate_chat(body)
+            problem = _validate_chat(body, streaming=self.streaming)
         if problem is not None:
             return problem if self._wait_until(conn, answer_at) else None
 
@@ -930,6 +967,14 @@ class OpenAIServer:
         reply = self._call_responder(body)
         if not self._wait_until(conn, answer_at + float(reply.delay_s or 0)):
             return None
+        if body.get("stream") and reply.status < 400 and reply.error is None and reply.raw_body is None:
+            return _Response(
+                200,
+                b"",
+                events=_stream_events(body, reply),
+                event_delay_s=float(reply.chunk_delay_s or 0),
+                stall_after=reply.stall_after_chunks,
+            )
         return _reply_response(body, reply)
 
     def _call_responder(self, body: dict) -> Reply:
@@ -1255,7 +1300,7 @@ def _parse_json_body(raw: bytes) -> tuple[dict, _Response | None]:
     return body, None
 
 
-def _validate_chat(body: Any) -> _Response | None:
+def _validate_chat(body: Any, *, streaming: bool = False) -> _Response | None:
     if not isinstance(body, dict):
         return _error_response(400, error_object("The request body must be a JSON object."))
     if not body.get("model"):
@@ -1274,7 +1319,7 @@ def _validate_chat(body: Any) -> _Response | None:
             400,
             error_object("Invalid 'messages': expected a non-empty array.", param="messages", code="invalid_value"),
         )
-    if body.get("stream"):
+    if body.get("stream") and not streaming:
         return _error_response(
             400,
             error_object(
@@ -1284,6 +1329,52 @@ def _validate_chat(body: Any) -> _Response | None:
             ),
         )
     return None
+
+
+def _stream_events(body: dict, reply: Reply, piece: int = 16) -> list[bytes]:
+    """The chat.completion.chunk events a streaming server sends for ``reply``: a role chunk, the
+    content (or tool-call arguments) in small pieces, the finish reason, the usage when
+    stream_options.include_usage asks for it, then [DONE]."""
+    completion = build_chat_completion(body, reply)
+    choice = completion["choices"][0]
+    message = choice["message"]
+    head = {
+        "id": completion["id"],
+        "object": "chat.completion.chunk",
+        "created": completion["created"],
+        "model": completion["model"],
+    }
+
+    def event(delta: dict | None, finish: str | None = None, usage: dict | None = None) -> bytes:
+        data: dict[str, Any] = {**head, "choices": []}
+        if delta is not None:
+            data["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]
+        if usage is not None:
+            data["usage"] = usage
+        return f"data: {json.dumps(data)}\n\n".encode()
+
+    events = [event({"role": "assistant", "content": ""})]
+    text = message.get("content") or ""
+    events += [event({"content": text[i : i + piece]}) for i in range(0, len(text), piece)]
+    for call in message.get("tool_calls") or []:
+        function = call["function"]
+        start = {
+            "index": 0,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": function["name"], "arguments": ""},
+        }
+        events.append(event({"tool_calls": [start]}))
+        arguments = function["arguments"]
+        events += [
+            event({"tool_calls": [{"index": 0, "function": {"arguments": arguments[i : i + piece]}}]})
+            for i in range(0, len(arguments), piece)
+        ]
+    events.append(event({}, finish=choice["finish_reason"]))
+    if (body.get("stream_options") or {}).get("include_usage"):
+        events.append(event(None, usage=completion["usage"]))
+    events.append(b"data: [DONE]\n\n")
+    return events
 
 
 def _reply_response(body: dict, reply: Reply) -> _Response:

@@ -32,6 +32,8 @@ def requested_schema(body: dict[str, Any]) -> str | None:
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
         return response_format["json_schema"]["name"]
+    if response_format.get("type") == "json_object" and isinstance(response_format.get("schema"), dict):
+        return response_format["schema"].get("title")  # llama.cpp's form: a schema beside json_object
     for tool in body.get("tools") or []:
         return tool["function"]["name"]
     for message in body.get("messages", []):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +20,7 @@ from translator.batch.limiter import RateLimiter
 from translator.batch.lock import OutputLock
 from translator.batch.naming import OutputNamer, mirror_root
 from translator.batch.report import check_corpus_targets, write_corpus_report
-from translator.drafting.api import DEFAULT_MODEL, DraftOptions, adraft, check_kind, model_session
+from translator.drafting.api import DEFAULT_MODEL, DraftOptions, adraft, check_kind, model_session, served_locally
 from translator.drafting.gate_pool import gates_off_loop
 from translator.drafting.usage import Usage
 from translator.errors import InputError, OutputError, TranslatorError
@@ -102,6 +102,10 @@ async def _run_batch(
 ) -> BatchResult:
     opts = options.draft.resolved()
     engine, _ = opts.engine_to_use()
+    if engine == "local":  # one server for the whole batch; then it is the openai engine
+        with served_locally(opts) as served:
+            local = replace(options, draft=replace(served, engine="openai"))
+            return await run_batch(arguments, local, on_progress)
     model = (opts.model or DEFAULT_MODEL) if engine == "openai" else None
     versions = _prompt_versions() if engine == "openai" else None
 

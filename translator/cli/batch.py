@@ -53,7 +53,10 @@ def batch_command(
     ),
     kind: str | None = typer.Option(None, "--kind", "-k", help="Spec kind for every report; default: per report."),
     engine: str | None = typer.Option(
-        None, "--engine", "-e", help="offline, openai, or auto (openai when a key or base URL is set)."
+        None,
+        "--engine",
+        "-e",
+        help="offline, openai, local (llama.cpp on a GGUF file), or auto (openai when a key or base URL is set).",
     ),
     model: str | None = typer.Option(
         None, "--model", "-m", help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini)."
@@ -71,7 +74,15 @@ def batch_command(
     max_repairs: int | None = typer.Option(
         None, "--max-repairs", min=0, max=10, help="Repair rounds per report (default 2)."
     ),
-    structured_output: str | None = typer.Option(None, "--structured-output", help="auto, json_schema, tools or json."),
+    structured_output: str | None = typer.Option(
+        None, "--structured-output", help="auto, json_schema, json_object, tools or json."
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=0.1,
+        help="Longest silence from the model server, in seconds (default 60; 600 on loopback).",
+    ),
     no_resume: bool = typer.Option(False, "--no-resume", help="Redo every report, ignoring the journal."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model answers."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display; one summary line (for CI logs)."),
@@ -87,7 +98,7 @@ def batch_command(
     if out_dir is None:
         raise InputError("--out DIR is required: translator batch INPUT... --out DIR")
     config = load_config()
-    draft_options = _options(config, engine, model, base_url, max_repairs, structured_output, no_cache)
+    draft_options = _options(config, engine, model, base_url, max_repairs, structured_output, no_cache, timeout)
     chosen, notice = draft_options.resolved().engine_to_use()
     if mode == "openai-batch" and chosen != "openai":
         raise InputError(

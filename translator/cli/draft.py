@@ -24,6 +24,7 @@ _EPILOG = (
     "  translator draft notes.md                      offline unless OPENAI_API_KEY or --base-url is set\n\n"
     "  translator draft eval.ipynb --kind model-change -o specs/fraud.md\n\n"
     "  translator draft notes.md --base-url http://localhost:11434/v1 --model llama3.1   (Ollama)\n\n"
+    "  translator draft notes.md --engine local --model model.gguf   (starts llama.cpp's server; needs the [local] extra)\n\n"
     "Accepted: OUT.md and OUT.json. Not accepted: <name>.rejected.md and <name>.rejected.json."
 )
 
@@ -44,10 +45,16 @@ def draft_command(
         help="Spec kind (see `translator rubrics list`); default: front matter, else chosen from the notes.",
     ),
     engine: str | None = typer.Option(
-        None, "--engine", "-e", help="offline (rules, no model), openai (any OpenAI-compatible server), or auto."
+        None,
+        "--engine",
+        "-e",
+        help="offline (rules, no model), openai (any OpenAI-compatible server), local (llama.cpp on a GGUF file), or auto.",
     ),
     model: str | None = typer.Option(
-        None, "--model", "-m", help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini)."
+        None,
+        "--model",
+        "-m",
+        help="Model name (default: TRANSLATOR_MODEL, config, or gpt-5-mini); for --engine local a .gguf file or model package.",
     ),
     base_url: str | None = typer.Option(
         None,
@@ -58,7 +65,15 @@ def draft_command(
         None, "--max-repairs", min=0, max=10, help="Repair rounds after a failed gate (default 2)."
     ),
     structured_output: str | None = typer.Option(
-        None, "--structured-output", help="auto, json_schema, tools or json (for servers without json_schema)."
+        None,
+        "--structured-output",
+        help="auto, json_schema, json_object (with a schema, llama.cpp), tools or json (for servers without json_schema).",
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=0.1,
+        help="Longest silence from the model server, in seconds (default 60; 600 on loopback and the local engine).",
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ask the model again even if the same call is cached."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths and errors."),
@@ -73,7 +88,7 @@ def draft_command(
     from translator.sources import read_notes
 
     config = load_config()
-    options = _options(config, engine, model, base_url, max_repairs, structured_output, no_cache)
+    options = _options(config, engine, model, base_url, max_repairs, structured_output, no_cache, timeout)
     chosen, notice = options.resolved().engine_to_use()
     if notice and not quiet and not as_json:
         err.print(f"[dim]note: {notice}[/]")
@@ -109,23 +124,25 @@ def _options(
     max_repairs: int | None,
     structured_output: str | None,
     no_cache: bool,
+    timeout: float | None = None,
 ) -> DraftOptions:
     """Draft options from the command line over config over defaults."""
     from translator.drafting import DraftOptions
 
     chosen_engine = engine or config.engine
-    if chosen_engine not in ("auto", "offline", "openai"):
-        raise InputError(f"--engine must be auto, offline or openai, not {chosen_engine!r}")
+    if chosen_engine not in ("auto", "offline", "openai", "local"):
+        raise InputError(f"--engine must be auto, offline, openai or local, not {chosen_engine!r}")
     method = structured_output or config.structured_output
-    if method not in ("auto", "json_schema", "tools", "json"):
-        raise InputError(f"--structured-output must be auto, json_schema, tools or json, not {method!r}")
+    if method not in ("auto", "json_schema", "json_object", "tools", "json"):
+        raise InputError(f"--structured-output must be auto, json_schema, json_object, tools or json, not {method!r}")
     return DraftOptions(
         engine=chosen_engine,  # type: ignore[arg-type]
         model=model or config.model,
         base_url=base_url or config.base_url,
         structured_output=method,
         max_repairs=config.max_repairs if max_repairs is None else max_repairs,
-        timeout=config.timeout,
+        timeout=timeout or config.timeout,
+        max_tokens=config.max_tokens,
         cache=config.cache and not no_cache,
         prices=config.prices,
         verdict=Verdict(fail_under=config.fail_under, fail_on=Severity(config.fail_on), rubric=config.rubric),
@@ -153,7 +170,7 @@ def _panel(result, written: list[Path], engine: str) -> None:  # type: ignore[no
         body.add_row("invented", escape("; ".join(f"{c.claim} ({c.reason})" for c in invented[:3])))
     if result.failure:
         body.add_row("model", escape(result.failure))
-    if result.engine == "openai":
+    if result.engine in ("openai", "local"):
         usage = result.usage
         cost = "unknown price" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
         body.add_row(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -30,10 +31,12 @@ from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
 
 if TYPE_CHECKING:  # the LLM stack loads only when the OpenAI engine runs
+    from translator.drafting.chain import DraftingChain
+    from translator.drafting.findings import Findings
     from translator.drafting.service import ModelSession, Throttle
 
 DEFAULT_MODEL = "gpt-5-mini"
-Engine = Literal["auto", "offline", "openai"]
+Engine = Literal["auto", "offline", "openai", "local"]
 OFFLINE_NOTICE = "no OPENAI_API_KEY or --base-url set: drafting with the offline engine (rules, no model)"
 
 
@@ -45,8 +48,11 @@ class DraftOptions:
     api_key: str | None = field(default=None, repr=False)  # default: OPENAI_API_KEY; never printed
     structured_output: str = "auto"
     max_repairs: int = 2
-    timeout: float = 60.0
+    timeout: float | None = None  # the longest silence from the server; default 60 s, 600 s on loopback
     attempts: int = 5
+    stream: bool | None = None  # default: streamed on the local engine only
+    max_tokens: int | None = None  # a cap on each answer's length
+    server_id: str | None = None  # names the server in the mode memory (the local engine sets it)
     cache: bool = True
     cache_path: Path | None = None
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -56,6 +62,10 @@ class DraftOptions:
         """Fill what the environment supplies (the key is registered for redaction)."""
         api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or None
         register_secret(api_key)
+        if self.engine == "local":  # a hosted model's name in the environment means nothing to it
+            from translator.drafting.local_server import DEFAULT_MODEL_PACKAGE
+
+            return replace(self, model=self.model or DEFAULT_MODEL_PACKAGE)
         return replace(
             self,
             model=self.model or os.environ.get("TRANSLATOR_MODEL") or DEFAULT_MODEL,
@@ -145,6 +155,8 @@ async def adraft(
     step = on_step or (lambda _: None)
     if opts.engine_to_use()[0] == "offline":
         return _draft_offline(loaded, kind, opts, step)
+    if opts.engine_to_use()[0] == "local" and session is None:
+        return await _draft_local(loaded, kind, opts, step)
     return await _draft_openai(loaded, kind, opts, step, session)
 
 
@@ -169,6 +181,7 @@ def model_session(opts: DraftOptions, throttle: Throttle | None = None) -> Model
     """The model session for these options: one client, cache and usage ledger (and, for a
     batch, one limiter) shared by every call made with it."""
     from translator.drafting.cache import CallCache
+    from translator.drafting.capabilities import ModeMemory
     from translator.drafting.service import ModelSession, ModelSettings
 
     settings = ModelSettings(
@@ -179,8 +192,43 @@ def model_session(opts: DraftOptions, throttle: Throttle | None = None) -> Model
         timeout=opts.timeout,
         attempts=opts.attempts,
         prices=opts.prices,
+        stream=bool(opts.stream),
+        max_tokens=opts.max_tokens,
+        server_id=opts.server_id,
     )
-    return ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None, throttle=throttle)
+    # The mode memory is kept even with --no-cache: it records what the server takes, not answers.
+    return ModelSession(
+        settings,
+        cache=CallCache(opts.cache_path) if opts.cache else None,
+        throttle=throttle,
+        modes=ModeMemory(opts.cache_path),
+    )
+
+
+@contextmanager
+def served_locally(opts: DraftOptions) -> Iterator[DraftOptions]:
+    """For the local engine: its server runs for the block, and the options point the openai
+    engine's one code path at it (streamed, so a long answer shows progress)."""
+    from translator.drafting.local_server import LOCAL_MAX_TOKENS, local_server
+
+    with local_server(opts.model) as server:
+        yield replace(
+            opts,
+            base_url=server.base_url,
+            model=server.model_name,
+            api_key=None,  # the local server takes none; a real key must not go to it
+            stream=True if opts.stream is None else opts.stream,
+            max_tokens=opts.max_tokens or LOCAL_MAX_TOKENS,
+            server_id=server.server_id,
+        )
+
+
+async def _draft_local(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None]) -> Draft:
+    step("starting the local model server")
+    with served_locally(opts) as served:
+        result = await _draft_openai(notes, kind, served, step, None)
+    result.engine = "local"
+    return result
 
 
 def choose_kind(explicit: str | None, notes: Notes, doc: Document | None = None) -> str:
@@ -255,11 +303,17 @@ async def _run_chain(
     notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object
 ) -> Draft:
     """Run the chain, counting only this draft's calls (a batch shares the session)."""
-    from translator.drafting.service import ModelSession, usage_of_this_task
+    from translator.drafting.service import ModelSession, progress_of_this_task, usage_of_this_task
 
     assert isinstance(session, ModelSession)
-    with usage_of_this_task() as usage:
-        return await _chain_rounds(notes, kind, opts, step, session, usage)
+    current = ["calling the model"]
+
+    def on_step(text: str) -> None:
+        current[0] = text
+        step(text)
+
+    with usage_of_this_task() as usage, progress_of_this_task(lambda n: step(f"{current[0]} ({n} tokens so far)")):
+        return await _chain_rounds(notes, kind, opts, on_step, session, usage)
 
 
 async def _chain_rounds(
@@ -271,8 +325,8 @@ async def _chain_rounds(
 
     assert isinstance(session, ModelSession)
     chain = DraftingChain(session, on_step=step)
-    findings = await chain.extract(notes.text)
-    chosen = kind or notes.kind or await chain.classify(findings)
+    findings = await _findings(chain, notes, opts.max_repairs + 1)
+    chosen = kind or notes.kind or await _model_kind(chain, findings, notes)
     chosen = choose_kind(chosen, notes)
 
     spec: SpecBase | None = None
@@ -332,6 +386,34 @@ async def _chain_rounds(
 # concern: no repair can invent a lineage. Grounding findings are always repairable: the
 # repair can drop what the notes do not say.
 _DEFERRED_WHEN_ASKED = frozenset({"concern_present", "concern_adequate"})
+
+
+async def _findings(chain: DraftingChain, notes: Notes, tries: int) -> Findings:
+    """The extract step, under the same rule as the draft: an unusable answer is a failed round
+    (asked again), and when every round fails, the model service failed: no findings, no spec."""
+    from translator.drafting.service import OutputInvalid, Refused
+
+    failure = ""
+    for _ in range(tries):
+        try:
+            return await chain.extract(notes.text)
+        except OutputInvalid as exc:
+            failure = str(exc)
+        except Refused as exc:
+            raise ModelServiceError(f"{exc}; no spec was drafted", path=notes.path) from None
+    raise ModelServiceError(
+        f"the model gave no usable findings in {tries} round(s): {failure}; no spec was drafted", path=notes.path
+    )
+
+
+async def _model_kind(chain: DraftingChain, findings: Findings, notes: Notes) -> str:
+    """The model's choice of kind; an unusable answer falls back to the rubric's own detection."""
+    from translator.drafting.service import OutputInvalid, Refused
+
+    try:
+        return await chain.classify(findings)
+    except (OutputInvalid, Refused):
+        return choose_kind(None, notes)
 
 
 def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Finding]:
