@@ -18,7 +18,10 @@ from translator.rubric import load_rubric
 KINDS = {"model-change", "feature-spec", "tradeoff-memo", "service-contract", "risk-brief", "model-card", "general"}
 
 
-@pytest.mark.parametrize("folder", [SPECS, DEV, BLIND], ids=["original", "dev", "blind"])
+ROUND2 = SPECS / "round2"
+
+
+@pytest.mark.parametrize("folder", [SPECS, DEV, BLIND, ROUND2], ids=["original", "dev", "blind", "round2"])
 def test_labels_cover_exactly_each_kinds_concerns(folder: Path) -> None:
     entries = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))
     assert len(entries) >= 30
@@ -45,20 +48,32 @@ def test_scorer_agrees_with_the_original_labels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("folder", "name", "agree_at_least", "false_alarms_at_most", "missed_gaps_at_most"),
-    # Floors at the figures measured when the corpus was committed, before any rule changed
-    # (dev 438/657, 179 false alarms, 10 missed gaps; blind 423/608, 150, 9): they stop a
-    # regression. The targets (blind: >= 97%, <= 3% false alarms, no missed gap) are in the README.
-    [(DEV, "dev", 438, 179, 10), (BLIND, "blind", 423, 150, 9)],
+    ("folder", "name", "agree_at_least", "false_alarms_at_most", "missed_gaps_at_most", "kinds_at_least"),
+    # Floors at the figures measured after this round of work (before it: dev 438/657, 179
+    # false alarms, 10 missed gaps, kind 45/83; blind 423/608, 150, 9, 49/77; round 2, measured
+    # once after tuning, untouched: 258/314, 46, 3, 34/40, where the checker before the work
+    # gave 238/314, 61, 3). They stop a regression; the targets (blind >= 97%, <= 3%
+    # false alarms, no missed gap, kind >= 95%) are not met, and the README says so.
+    [
+        (DEV, "dev", 530, 101, 8, 75),
+        (BLIND, "blind", 487, 97, 8, 61),
+        (ROUND2, "round2", 258, 46, 3, 34),
+    ],
 )
 def test_scorer_on_the_blind_corpus(
-    folder: Path, name: str, agree_at_least: int, false_alarms_at_most: int, missed_gaps_at_most: int
+    folder: Path,
+    name: str,
+    agree_at_least: int,
+    false_alarms_at_most: int,
+    missed_gaps_at_most: int,
+    kinds_at_least: int,
 ) -> None:
     result = spec_agreement(folder)
     print("\n" + result.summary(name))
     assert result.agreed >= agree_at_least
     assert len(result.false_alarms) <= false_alarms_at_most
     assert len(result.missed_gaps) <= missed_gaps_at_most
+    assert result.kinds_right >= kinds_at_least
 
 
 def test_concern_statuses_alone_are_what_the_full_score_reports() -> None:
