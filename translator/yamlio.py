@@ -22,4 +22,4 @@ def safe_load(text: str) -> Any:
 
 def safe_dump(data: Any, **options: Any) -> str:
     """Like ``yaml.safe_dump``, returning the text."""
-    return yaml.dump(data, Dumper=SafeDumper, **options)
+    return str(yaml.dump(data, Dumper=SafeDumper, **options))

@@ -11,7 +11,7 @@ from pathlib import Path
 from translator.cli.console import err, out
 from translator.errors import InputError, TranslatorError
 from translator.fileio import write_atomic
-from translator.inputs import STDIN, Problem, expand_inputs
+from translator.inputs import STDIN, Problem, Skipped, expand_inputs
 from translator.rubric.api import SPEC_SUFFIXES, read_spec
 from translator.rubric.fix import FixPlan, plan_fix
 from translator.rubric.scoring import Verdict
@@ -31,6 +31,9 @@ def fix_files(
         if isinstance(item, Problem):
             err.print(f"translator: {item.path}: {item.message}", markup=False)
             problems += 1
+            continue
+        if isinstance(item, Skipped):  # the tool's own outputs: not specs to fix
+            err.print(f"translator: {item.path}: {item.message}", markup=False)
             continue
         if item == STDIN and write:
             raise InputError("--fix cannot write back to standard input; add --diff to see the fix")

@@ -31,7 +31,8 @@ class StructuredOutput(BaseModel):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return json.loads(_schema_text(cls, args, tuple(sorted(kwargs.items()))))
+        schema: dict[str, Any] = json.loads(_schema_text(cls, args, tuple(sorted(kwargs.items()))))
+        return schema
 
 
 @cache

@@ -403,7 +403,7 @@ def _split_label_lines(text: str, lead: tuple[str, int] | None) -> list[tuple[in
 
 def _is_label_line(line: str) -> bool:
     match = _LABEL_LEAD_IN.match(line)
-    return bool(match) and line.lstrip()[:1].isupper() and len(match.group(1).split()) <= 6
+    return match is not None and line.lstrip()[:1].isupper() and len(match.group(1).split()) <= 6
 
 
 def _only_questions(text: str) -> bool:

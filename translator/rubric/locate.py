@@ -288,9 +288,9 @@ class ConcernLocator:
             return Resolution(result, location)
         if anywhere.result.status == "missing":
             return anywhere
-        status = "incomplete"
-        location = anywhere.location
-        return Resolution(anywhere.result.model_copy(update={"status": status}), location, anywhere.placeholder)
+        return Resolution(
+            anywhere.result.model_copy(update={"status": "incomplete"}), anywhere.location, anywhere.placeholder
+        )
 
     def opening_blocks(self) -> list[Block]:
         """What a reader reads first: the text under the title and the first section with text,
@@ -516,7 +516,7 @@ class ConcernLocator:
                 )
         if len(evidence) > _EVIDENCE_CHARS:
             evidence = evidence[: _EVIDENCE_CHARS - 1] + "…"
-        return ConcernResult(status=status, line=location.line, evidence=evidence)  # type: ignore[arg-type]
+        return ConcernResult(status=status, line=location.line, evidence=evidence)
 
 
 def _heading_block(section: Section) -> Block:

@@ -65,7 +65,7 @@ class Summary(BaseModel):
 
 
 class Report(BaseModel):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1  # SCHEMA_VERSION
     documents: list[DocumentReport]
     errors: list[InputProblem] = Field(default_factory=list)
     summary: Summary

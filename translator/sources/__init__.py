@@ -107,7 +107,7 @@ def read_notes(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Notes
     return _read_text(decode_bytes(data, display), format, display=display, path=display)
 
 
-def read_notes_text(text: str, *, path: str | None = None, format: str = "md") -> Notes:
+def read_notes_text(text: str | bytes, *, path: str | None = None, format: str = "md") -> Notes:
     """Read notes the caller already holds. ``path`` only names them in origins and errors.
 
     ``format`` is md, txt, stdin, ipynb or html (markdown, text and htm are accepted as aliases).

@@ -52,9 +52,9 @@ def _paragraph_markdown(paragraph: Any) -> tuple[str, bool]:
     if heading or style.strip().lower() == "title":
         level = min(int(heading.group(1)), 6) if heading else 1
         return "#" * level + " " + " ".join(text.split()), False
-    level = _list_level(paragraph, style)
-    if level is not None:
-        indent = "  " * level
+    list_level = _list_level(paragraph, style)
+    if list_level is not None:
+        indent = "  " * list_level
         first, *rest = [line.strip() for line in text.strip().split("\n")]
         return "\n".join([f"{indent}- {first}", *(f"{indent}  {line}" for line in rest)]), True
     return text.strip("\n"), False

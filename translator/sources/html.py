@@ -25,17 +25,17 @@ def _unsafe_url(url: object) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _converter():  # markdownify is imported here, for HTML input only
+def _converter() -> Any:  # markdownify is imported here, for HTML input only
     """One converter for the process: the class and its options are built once."""
     from markdownify import MarkdownConverter
 
     class _Converter(MarkdownConverter):
         # markdownify leaves '|' inside cells alone, which splits a cell in two.
-        def convert_td(self, el, text, parent_tags):
-            return super().convert_td(el, text.replace("|", "\\|"), parent_tags)
+        def convert_td(self, el: Any, text: str, parent_tags: Any) -> str:
+            return str(super().convert_td(el, text.replace("|", "\\|"), parent_tags))  # type: ignore[misc]
 
-        def convert_th(self, el, text, parent_tags):
-            return super().convert_th(el, text.replace("|", "\\|"), parent_tags)
+        def convert_th(self, el: Any, text: str, parent_tags: Any) -> str:
+            return str(super().convert_th(el, text.replace("|", "\\|"), parent_tags))  # type: ignore[misc]
 
         # A javascript: (or vbscript:, data:) link is code, not a source: keep its text only, so a
         # spec drafted from the notes never carries a link that runs when someone clicks it.
@@ -45,10 +45,10 @@ def _converter():  # markdownify is imported here, for HTML input only
             return str(super().convert_a(el, text, parent_tags))  # type: ignore[misc]
 
         # Inline base64 images (exported notebooks, pasted screenshots) can be megabytes of noise.
-        def convert_img(self, el, text, parent_tags):
+        def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
             if str(el.attrs.get("src") or "").startswith("data:") or _unsafe_url(el.attrs.get("src")):
                 return str(el.attrs.get("alt") or "")
-            return super().convert_img(el, text, parent_tags)
+            return str(super().convert_img(el, text, parent_tags))  # type: ignore[misc]
 
     return _Converter(
         heading_style="ATX",

@@ -128,7 +128,7 @@ def _parse(text: str, display: str) -> Any:
         try:
             # nbformat.reads(as_version=4) would only log validation errors; do its steps here
             # so that an invalid notebook is an InputError instead.
-            notebook = nbformat.convert(read_any_version(text), 4)
+            notebook = nbformat.convert(read_any_version(text), 4)  # type: ignore[no-untyped-call]
             nbformat.validate(notebook)
         except Exception as exc:
             reason = str(getattr(exc, "message", None) or exc).strip().split("\n")[0]

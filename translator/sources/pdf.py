@@ -68,9 +68,9 @@ def read_pdf_bytes(data: bytes, *, display: str, path: str | None) -> Notes:
             # Many PDFs are "encrypted" with an empty user password (owner restrictions only);
             # any viewer opens those, so we do too.
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except Exception:
-                opened = 0
+                opened = False
             if not opened:
                 raise InputError("is encrypted (password-protected); save an unprotected copy", path=display)
 
