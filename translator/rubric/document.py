@@ -147,6 +147,21 @@ class _Builder:
         self.sections: list[Section] = []
         self.suppressions: list[tuple[int, str, str]] = []
         self.code_lines = 0
+        self.heading_level = 1  # of the last Markdown heading: pseudo-headings nest under it
+
+    def _section(self, title: str, line: int) -> None:
+        """A heading that is not Markdown's: a <summary>, an ALL-CAPS line. One level under the
+        last Markdown heading, so that a run of them are siblings."""
+        self.sections.append(
+            Section(
+                index=len(self.sections),
+                level=min(6, self.heading_level + 1),
+                title=title,
+                heading=normalise_phrase(title),
+                line=line,
+                first_block=len(self.blocks),
+            )
+        )
 
     def walk(self, tokens: list[Token]) -> None:
         list_depth = 0
@@ -165,6 +180,7 @@ class _Builder:
                 inline = tokens[i + 1]
                 title, _ = _inline_text(inline, self._inline_comment)
                 line = token.map[0] + 1 if token.map else 1
+                self.heading_level = int(token.tag[1])
                 self.sections.append(
                     Section(
                         index=len(self.sections),
@@ -193,6 +209,21 @@ class _Builder:
                 start, end = token.map or (0, 1)
                 in_ordered = bool(ordered) and ordered[-1]
                 parent = next((item for item in reversed(items[:-1]) if item is not None), None)
+                first_line, _, rest = text.partition("\n")
+                caps = first_line.strip()
+                if (
+                    not list_depth
+                    and lead is None
+                    and _CAPS_HEADING.fullmatch(caps)
+                    and not _NOT_A_HEADING.search(caps)
+                    and (rest.strip() or len(caps.split()) >= 2)
+                ):
+                    # "MODEL DETAILS" on a line of its own (plain-text and email specs): a heading.
+                    self._section(first_line.strip(), start + 1)
+                    text, start = rest, start + 1
+                    if not text.strip():
+                        i += 3
+                        continue
                 for offset, part, part_lead in _split_label_lines(text, lead):
                     if part.strip():
                         last = end if offset == 0 else start + 1 + offset
@@ -265,6 +296,12 @@ class _Builder:
         line breaks as paragraphs (so "<strong>Decision:</strong> ..." is a lead-in like any
         other). Comments never count."""
         content = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), content)
+        # <details><summary>Intended use</summary> ...: the summary heads what follows.
+        for summary in _HTML_SUMMARY.finditer(content):
+            title = _html_text(summary.group(1))
+            if title:
+                self._section(title, line + content.count("\n", 0, summary.start()))
+        content = _HTML_SUMMARY.sub(lambda m: "\n" * m.group(0).count("\n"), content)
         header: tuple[str, ...] = ()
         for offset, piece, is_row in _html_pieces(content):
             first = line + content.count("\n", 0, offset)
@@ -334,6 +371,11 @@ def _read_row(block: Block, cells: tuple[str, ...], header: tuple[str, ...], is_
 
 
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary\s*>", re.S | re.I)
+# An ALL-CAPS line of a few words, on its own: "MODEL DETAILS", "CAVEATS AND RECOMMENDATIONS".
+# Capitals that are a placeholder or an acronym's sentence, not a heading.
+_NOT_A_HEADING = re.compile(r"\b(TBD|TBC|TODO|FIXME|XXX|N/?A|WIP|NB)\b")
+_CAPS_HEADING = re.compile(r"(?=(?:.*[A-Z]){3})[A-Z][A-Z0-9 &/,'()\-]{2,60}")
 _HTML_ROW = re.compile(r"<tr\b.*?(?:</tr\s*>|(?=<tr\b)|$)", re.S | re.I)
 _HTML_BREAK = re.compile(
     r"<br\s*/?>|</(?:p|li|div|h[1-6]|summary|details|dt|dd|blockquote|ul|ol|table)\s*>|<(?:p|li|div|h[1-6]|summary|dt|dd|ul|ol|table)\b[^>]*>",
