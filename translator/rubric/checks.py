@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from translator.rubric.document import Block, Document
 from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher
-from translator.rubric.model import Criterion, Rubric, Vocabulary, combine
+from translator.rubric.model import Criterion, Rubric, Vocabulary, combine, compile_all
 from translator.rubric.registry import NoParams, Params, register
 from translator.rubric.report import Finding
 
@@ -66,15 +66,6 @@ def finding(criterion: Criterion, line: int | None, message: str | None = None) 
     )
 
 
-def _compiled(patterns: list[str]) -> list[str]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-    return patterns
-
-
 class PlaceholdersParams(Params):
     signal: str = "placeholder"
 
@@ -86,14 +77,14 @@ class VagueClaimsParams(Params):
     # Required and non-empty: an empty alternation would match everywhere.
     phrases: list[str] = Field(min_length=1)
 
-    _compiles = field_validator("phrases")(_compiled)
+    _compiles = field_validator("phrases")(compile_all)
 
 
 class SoWhatParams(Params):
     deltas: list[str] = Field(min_length=1)
     consequences: list[str] = Field(min_length=1)
 
-    _compiles = field_validator("deltas", "consequences")(_compiled)
+    _compiles = field_validator("deltas", "consequences")(compile_all)
 
 
 class MaxWordsParams(Params):

@@ -115,22 +115,17 @@ class Signal(_Strict):
 
     @cached_property
     def field_regex(self) -> re.Pattern[str] | None:
-        from translator.rubric.words import stem_phrase
+        """The header names that make a cell this signal, over normalised text."""
+        from translator.rubric.words import phrase_regex
 
-        phrases = sorted({stem_phrase(w) for w in self.fields if stem_phrase(w)}, key=len, reverse=True)
-        if not phrases:
-            return None
-        return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in phrases) + ")(?= )")
+        return phrase_regex(self.fields)
 
     @cached_property
     def word_regex(self) -> re.Pattern[str] | None:
         """The word phrases as one regex over normalised text (words.stem_text)."""
-        from translator.rubric.words import stem_phrase
+        from translator.rubric.words import phrase_regex
 
-        phrases = sorted({stem_phrase(w) for w in self.words if stem_phrase(w)}, key=len, reverse=True)
-        if not phrases:
-            return None
-        return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in phrases) + ")(?= )")
+        return phrase_regex(self.words)
 
 
 # Any "(?" but a plain group or a look-around: flags ((?s-i:...), (?L)) and named groups, whose
@@ -183,6 +178,11 @@ def check_patterns(patterns: list[str], info: ValidationInfo) -> list[str]:
     """
     if (info.context or {}).get("builtin"):
         return patterns
+    return compile_all(patterns)
+
+
+def compile_all(patterns: list[str]) -> list[str]:
+    """``patterns``, once each has compiled; a bad one is a ValueError that names it."""
     for pattern in patterns:
         try:
             re.compile(pattern)

@@ -16,7 +16,7 @@ from translator.rubric.locate import ConcernLocator, SignalMatcher
 from translator.rubric.model import Rubric, Severity
 from translator.rubric.registry import check_types
 from translator.rubric.report import ConcernResult, DocumentReport, Finding
-from translator.rubric.words import stem_phrase, stem_text
+from translator.rubric.words import phrase_regex, stem_phrase, stem_text
 
 GENERAL = "general"
 DETECT_CHARS = 32_000
@@ -166,9 +166,8 @@ def _words_found(kinds: tuple[str, ...], stemmed: str) -> set[str]:
 
 @lru_cache(maxsize=8)
 def _words_scanner(kinds: tuple[str, ...]) -> re.Pattern[str]:
-    phrases = {stem_phrase(p) for kind in kinds for p in load_rubric(kind).detect.words} - {""}
-    ordered = sorted(phrases, key=len, reverse=True)
-    return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in ordered) + ")(?= )" if ordered else "(?!)")
+    regex = phrase_regex({p for kind in kinds for p in load_rubric(kind).detect.words})
+    return regex if regex is not None else re.compile("(?!)")
 
 
 @lru_cache(maxsize=8)

@@ -51,3 +51,12 @@ def stem_text(text: str) -> str:
 def stem_phrase(phrase: str) -> str:
     """A vocabulary phrase in the form :func:`stem_text` gives text (no padding)."""
     return " ".join(stems(phrase))
+
+
+def phrase_regex(phrases: list[str] | set[str] | tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for vocabulary phrases, to search :func:`stem_text` output as whole words
+    (the longest phrase first, so that it wins where phrases overlap). None for no phrases."""
+    stemmed = sorted({stem_phrase(p) for p in phrases} - {""}, key=len, reverse=True)
+    if not stemmed:
+        return None
+    return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in stemmed) + ")(?= )")
