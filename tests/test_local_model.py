@@ -101,7 +101,8 @@ def test_the_chain_runs_on_the_real_server_and_its_mode_is_remembered(llama: obj
     assert usage.calls == 2 and usage.input_tokens > 100 and 0 < usage.output_tokens <= 2 * MAX_TOKENS
     # the gate judged whatever came back, or the round failed and says why
     if result.spec is not None:  # type: ignore[attr-defined]
-        assert result.report is not None and result.markdown.startswith("#")  # type: ignore[attr-defined]
+        # Rendered: front matter, then the title.
+        assert result.report is not None and "\n# " in f"\n{result.markdown}"  # type: ignore[attr-defined]
     else:
         assert result.failure and not result.accepted  # type: ignore[attr-defined]
     _nothing_invented_is_accepted(result)
