@@ -21,7 +21,7 @@ from tests.support.responders import ChainModel, notes_in, requested_schema
 from translator.batch.openai_batch import STATE_NAME
 from translator.cli import main
 from translator.drafting import DraftOptions, draft
-from translator.drafting.chain import draft_variables, repair_variables
+from translator.drafting.requests import draft_variables, repair_variables
 from translator.drafting.findings import Findings
 from translator.drafting.prompts import load_prompt
 from translator.drafting.service import ModelSession, ModelSettings, structured_request
@@ -335,19 +335,22 @@ def test_unusable_answers_are_failed_rounds(tmp_path: Path, capsys: pytest.Captu
     assert notebook["rounds"] == 1 and notebook["spec"] is not None  # a usable draft came back from the repair
 
 
-def test_a_refusal_without_repairs_left_is_rejected_with_the_reason(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_refusal_fails_the_report_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A refusal is a model-service failure, as in a live draft (exit 4): never repaired, even
+    with repairs left, and no draft is written."""
     (tmp_path / "in").mkdir()
     shutil.copy(EXAMPLE, tmp_path / "in" / "fraud-velocity.md")
     responder = Faulty({IN_EXAMPLE: lambda body, model: Reply(refusal="I can't help with that request.")})
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
-        assert submit(tmp_path / "in", tmp_path / "out", server, "--max-repairs", "0") == 0
+        assert submit(tmp_path / "in", tmp_path / "out", server, "--max-repairs", "2") == 0
         code, _ = collect_until_done(tmp_path / "out", capsys)
+        phases = [job["metadata"]["phase"] for job in jobs(server)]
     assert code == 1
+    assert phases == ["extract", "draft"]  # no repair job for a refusal
     entry = journal(tmp_path / "out")["fraud-velocity.md"]
-    assert entry["status"] == "rejected" and "refused" in entry["reason"]
-    assert "No spec drafted" in (tmp_path / "out" / "fraud-velocity.rejected.md").read_text()
+    assert entry["status"] == "failed" and "the model refused" in entry["reason"]
+    assert "no spec was drafted" in entry["reason"]
+    assert not list((tmp_path / "out").glob("fraud-velocity.*"))
 
 
 def test_rerun_skips_journalled_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

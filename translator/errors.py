@@ -36,7 +36,12 @@ class ModelServiceError(TranslatorError):
     exit_code = 4
 
 
-class DraftRejected(TranslatorError):
-    """A draft did not pass the gate after the allowed repair rounds."""
+class OutputInvalid(ModelServiceError):
+    """The model answered, but not with output that fits the schema (malformed, truncated, empty).
 
-    exit_code = 3
+    In a draft or repair round this is a failed round (the round machine asks again); anywhere
+    else (an extract or classify answer) it is a model-service failure."""
+
+
+class Refused(ModelServiceError):
+    """The model refused, or its output was filtered: a model-service failure, never repaired."""

@@ -29,11 +29,27 @@ def requested_schema(body: dict[str, Any]) -> str | None:
         return response_format["json_schema"]["name"]
     for tool in body.get("tools") or []:
         return tool["function"]["name"]
+    # JSON mode carries the schema in the prompt: find a JSON schema in a system message,
+    # whatever the instruction around it says (prompts/json_mode.yaml is data and may change).
     for message in body.get("messages", []):
         content = message.get("content")
-        if isinstance(content, str) and content.startswith("Answer with one JSON object only"):
-            schema = json.loads(content.split("\n", 1)[1])
-            return schema.get("title")
+        if message.get("role") == "system" and isinstance(content, str):
+            schema = _schema_in(content)
+            if schema is not None:
+                return schema
+    return None
+
+
+def _schema_in(text: str) -> str | None:
+    """The title of the first JSON schema object embedded in ``text``, if there is one."""
+    decoder = json.JSONDecoder()
+    for start in (i for i, char in enumerate(text) if char == "{"):
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "properties" in value and isinstance(value.get("title"), str):
+            return value["title"]
     return None
 
 

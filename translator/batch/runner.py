@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.limiter import RateLimiter
@@ -25,6 +25,9 @@ from translator.errors import InputError, TranslatorError
 from translator.inputs import Problem, expand_inputs
 from translator.sources import SUPPORTED_SUFFIXES, read_notes
 from translator.sources.text import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from translator.drafting.service import ModelSession
 
 Outcome = Literal["accepted", "rejected", "failed", "skipped"]
 
@@ -154,7 +157,7 @@ async def _one(
     engine: str,
     model: str | None,
     versions: str | None,
-    session: object | None,
+    session: ModelSession | None,
     progress: Progress,
 ) -> Outcome:
     started = time.monotonic()
@@ -188,15 +191,14 @@ async def _one(
 
 
 def _failed(path: str, engine: str, model: str | None, versions: str | None, reason: str, started: float) -> Entry:
-    return Entry(
+    return Entry.failed(
         path=path,
         sha256="",
         engine=engine,
         model=model,
         prompt_versions=versions,
-        status="failed",
-        reason=" ".join(reason.split()),
-        seconds=round(time.monotonic() - started, 3),
+        reason=reason,
+        seconds=time.monotonic() - started,
     )
 
 
@@ -212,6 +214,6 @@ def _prompt_versions() -> str:
     return prompt_versions()
 
 
-def _session(opts: DraftOptions, options: BatchOptions) -> object:
+def _session(opts: DraftOptions, options: BatchOptions) -> ModelSession:
     # Always a limiter, even without --rpm/--tpm: a 429 heard by one worker pauses them all.
     return model_session(opts, throttle=RateLimiter(rpm=options.rpm, tpm=options.tpm))

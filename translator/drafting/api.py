@@ -1,97 +1,45 @@
-"""draft(): notes in, an accepted (or rejected) spec out. The Python API behind `translator draft`."""
+"""draft() and adraft(): notes in, an accepted (or rejected) spec out. The Python API behind
+`translator draft`.
+
+The engines differ only in who drafts: the offline engine files the notes by rules; the OpenAI
+engine steps the round machine (translator.drafting.rounds) through the live chain.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, SerializeAsAny
-
-from translator.drafting.gate import GateResult, run_gate
 from translator.drafting.offline import file_notes
+from translator.drafting.options import DEFAULT_MODEL, DraftOptions, Engine, model_session
 from translator.drafting.questions import gate_with_questions
+from translator.drafting.result import Draft
+from translator.drafting.rounds import RoundRules, Rounds, choose_kind, finished_draft, notes_front_matter
 from translator.drafting.usage import Usage
-from translator.errors import InputError, ModelServiceError
 from translator.fileio import write_atomic
-from translator.kinds import SPEC_KINDS, OpenQuestion, SpecBase
-from translator.rubric import Verdict, detect_kind, load_vocabulary
-from translator.rubric.document import Document, parse_document
-from translator.rubric.report import DocumentReport, Finding
+from translator.rubric.document import parse_document
 from translator.rubric.scoring import choose_rubric, concern_statuses
 from translator.sources import read_notes, read_notes_text
 from translator.sources.model import Notes
 
 if TYPE_CHECKING:  # the LLM stack loads only when the OpenAI engine runs
-    from translator.drafting.service import ModelSession, Throttle
+    from translator.drafting.service import ModelSession
 
-DEFAULT_MODEL = "gpt-5-mini"
-Engine = Literal["auto", "offline", "openai"]
-OFFLINE_NOTICE = "no OPENAI_API_KEY or --base-url set: drafting with the offline engine (rules, no model)"
-
-
-@dataclass
-class DraftOptions:
-    engine: Engine = "auto"
-    model: str | None = None  # default: TRANSLATOR_MODEL, then DEFAULT_MODEL
-    base_url: str | None = None  # default: OPENAI_BASE_URL
-    api_key: str | None = field(default=None, repr=False)  # default: OPENAI_API_KEY; never printed
-    structured_output: str = "auto"
-    max_repairs: int = 2
-    timeout: float = 60.0
-    attempts: int = 5
-    cache: bool = True
-    cache_path: Path | None = None
-    prices: dict[str, dict[str, float]] = field(default_factory=dict)
-    verdict: Verdict = Verdict()
-
-    def resolved(self) -> DraftOptions:
-        """Fill what the environment supplies."""
-        return replace(
-            self,
-            model=self.model or os.environ.get("TRANSLATOR_MODEL") or DEFAULT_MODEL,
-            base_url=self.base_url or os.environ.get("OPENAI_BASE_URL") or None,
-            api_key=self.api_key or os.environ.get("OPENAI_API_KEY") or None,
-        )
-
-    def engine_to_use(self) -> tuple[str, str | None]:
-        """The engine that will run, and a notice when auto fell back to offline."""
-        if self.engine != "auto":
-            return self.engine, None
-        if self.api_key or self.base_url:
-            return "openai", None
-        return "offline", OFFLINE_NOTICE
-
-
-class Draft(BaseModel):
-    """A drafted spec, the gate's verdict on it, and what it cost."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    source: str | None
-    kind: str
-    engine: str
-    model: str | None = None
-    prompt_versions: str | None = None
-    accepted: bool
-    rounds: int = 0  # repair rounds used
-    spec: SerializeAsAny[SpecBase] | None
-    markdown: str
-    report: DocumentReport | None
-    grounding: list[Finding]
-    usage: Usage
-    failure: str | None = None  # why there is no valid spec at all, when there is none
-
-    @property
-    def questions(self) -> list[OpenQuestion]:
-        return list(self.spec.open_questions) if self.spec is not None else []
-
-    @property
-    def score(self) -> int | None:
-        return self.report.score if self.report is not None else None
+__all__ = [
+    "DEFAULT_MODEL",
+    "Draft",
+    "DraftOptions",
+    "Engine",
+    "OutputPaths",
+    "adraft",
+    "default_output",
+    "draft",
+    "model_session",
+    "write_draft",
+]
 
 
 def draft(
@@ -123,9 +71,9 @@ async def adraft(
     engine: Engine = "auto",
     options: DraftOptions | None = None,
     on_step: Callable[[str], None] | None = None,
-    session: object | None = None,
+    session: ModelSession | None = None,
 ) -> Draft:
-    """Draft a spec. ``session`` (a ModelSession) lets a batch share one limiter, cache and ledger."""
+    """Draft a spec. ``session`` (see model_session) lets a batch share one limiter, cache and ledger."""
     opts = _effective(options, engine)
     loaded = _load(notes)
     step = on_step or (lambda _: None)
@@ -151,40 +99,6 @@ def _load(notes: Notes | Path | str) -> Notes:
     return read_notes_text(notes)
 
 
-def model_session(opts: DraftOptions, throttle: Throttle | None = None) -> ModelSession:
-    """The model session for these options: one client, cache and usage ledger (and, for a
-    batch, one limiter) shared by every call made with it."""
-    from translator.drafting.cache import CallCache
-    from translator.drafting.service import ModelSession, ModelSettings
-
-    settings = ModelSettings(
-        model=opts.model or DEFAULT_MODEL,
-        base_url=opts.base_url,
-        api_key=opts.api_key,
-        structured_output=opts.structured_output,
-        timeout=opts.timeout,
-        attempts=opts.attempts,
-        prices=opts.prices,
-    )
-    return ModelSession(settings, cache=CallCache(opts.cache_path) if opts.cache else None, throttle=throttle)
-
-
-def choose_kind(explicit: str | None, notes: Notes, doc: Document | None = None) -> str:
-    """The kind asked for, else the notes' front matter, else the best match of the notes
-    (``doc``: the notes already parsed, to spare a second parse)."""
-    kind = explicit or notes.kind
-    if kind is None:
-        kind = detect_kind(doc or parse_document(notes.text))
-    kind = kind.strip().lower()
-    if kind not in SPEC_KINDS:
-        raise InputError(f"unknown kind {kind!r}; known kinds: {', '.join(SPEC_KINDS)}", path=notes.path)
-    return kind
-
-
-def notes_front_matter(notes: Notes) -> dict[str, object]:
-    return {key: notes.front_matter[key] for key in ("title", "owner") if notes.front_matter.get(key)}
-
-
 def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None]) -> Draft:
     doc = parse_document(notes.text)  # parsed once, for the kind and for the draft
     kind = choose_kind(kind, notes, doc)
@@ -201,153 +115,35 @@ def _draft_offline(notes: Notes, kind: str | None, opts: DraftOptions, step: Cal
         said=said,
         expected=concern_statuses(doc, choose_rubric(None, kind=kind, rubric=opts.verdict.rubric).rubric),
     )
-    return finished_draft(notes, spec, gate, engine="offline", opts=opts, usage=Usage(), rounds=0)
+    rules = RoundRules(verdict=opts.verdict, max_repairs=0, engine="offline", model=None, prompt_versions=None)
+    return finished_draft(notes, spec, gate, rules=rules, usage=Usage(), rounds=0)
 
 
 async def _draft_openai(
-    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object | None
+    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: ModelSession | None
 ) -> Draft:
     # The LLM stack is imported here, on the drafting path only.
-    from translator.drafting.service import ModelSession
-
-    owned = session is None
-    if session is None:
-        session = model_session(opts)
-    assert isinstance(session, ModelSession)
-    try:
-        return await _run_chain(notes, kind, opts, step, session)
-    finally:
-        if owned:
-            await session.aclose()
-
-
-async def _run_chain(
-    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object
-) -> Draft:
-    """Run the chain, counting only this draft's calls (a batch shares the session)."""
-    from translator.drafting.service import ModelSession, usage_of_this_task
-
-    assert isinstance(session, ModelSession)
-    with usage_of_this_task() as usage:
-        return await _chain_rounds(notes, kind, opts, step, session, usage)
-
-
-async def _chain_rounds(
-    notes: Notes, kind: str | None, opts: DraftOptions, step: Callable[[str], None], session: object, usage: Usage
-) -> Draft:
     from translator.drafting.chain import DraftingChain
     from translator.drafting.prompts import prompt_versions
-    from translator.drafting.service import ModelSession, OutputInvalid, Refused
+    from translator.drafting.service import usage_of_this_task
 
-    assert isinstance(session, ModelSession)
-    chain = DraftingChain(session, on_step=step)
-    findings = await chain.extract(notes.text)
-    chosen = kind or notes.kind or await chain.classify(findings)
-    chosen = choose_kind(chosen, notes)
-
-    spec: SpecBase | None = None
-    gate: GateResult | None = None
-    problems: list[Finding] | list[str] = []
-    failure: str | None = None
-    rounds = 0
-    for round_number in range(opts.max_repairs + 1):
-        rounds = round_number
-        try:
-            if spec is None:
-                spec = (
-                    await chain.draft(chosen, findings, notes.text)
-                    if round_number == 0
-                    else await chain.repair(
-                        empty_spec(chosen), [f"your previous answer was unusable: {failure}"], notes.text
-                    )
-                )
-            else:
-                spec = await chain.repair(spec, problems, notes.text)
-        except OutputInvalid as exc:
-            failure = str(exc)
-            problems = [f"your previous answer was unusable: {failure}"]
-            continue
-        except Refused as exc:
-            # A refusal is not a draft to repair: say so in one line.
-            raise ModelServiceError(f"{exc}; no spec was drafted", path=notes.path) from None
-        failure = None
-        step("checking the draft against the rubric and the notes")
-        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
-        if gate.accepted:
-            break
-        problems = repairable(gate, spec, opts.verdict)
-        if not problems:
-            break  # every remaining gap is already an open question: only the researcher can close it
-    if spec is None or gate is None:
-        return failed_draft(notes, chosen, opts, usage, failure or "the model returned no usable spec", rounds)
-    if not gate.accepted:
-        spec, gate = gate_with_questions(
-            spec,
-            notes.text,
-            verdict=opts.verdict,
-            front_matter=notes_front_matter(notes),
-            expected=gate.report.concerns,
-        )
-    result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=usage, rounds=rounds)
-    result.prompt_versions = prompt_versions()
-    result.failure = failure
-    return result
-
-
-def repairable(gate: GateResult, spec: SpecBase, verdict: Verdict) -> list[Finding]:
-    """Findings a repair round can act on: not those about a concern already asked of the researcher."""
-    asked = {q.concern for q in spec.open_questions}
-    deferred_rules = ("-present", "-adequate")
-    candidates = gate.blocking(verdict) or [f for f in gate.report.findings if f.severity.value == "warning"]
-    return [
-        f for f in candidates if f.rule == "grounding" or not (f.concern in asked and f.rule.endswith(deferred_rules))
-    ]
-
-
-def empty_spec(kind: str) -> SpecBase:
-    model = SPEC_KINDS[kind]
-    return model.model_validate({name: ("" if name == "title" else []) for name in model.model_fields})
-
-
-def finished_draft(
-    notes: Notes, spec: SpecBase, gate: GateResult, *, engine: str, opts: DraftOptions, usage: Usage, rounds: int
-) -> Draft:
-    return Draft(
-        source=notes.path,
-        kind=spec.kind,
-        engine=engine,
-        model=opts.model if engine == "openai" else None,
-        accepted=gate.accepted,
-        rounds=rounds,
-        spec=spec,
-        markdown=gate.markdown,
-        report=gate.report,
-        grounding=gate.grounding,
-        usage=usage,
-    )
-
-
-def failed_draft(notes: Notes, kind: str, opts: DraftOptions, usage: Usage, failure: str, rounds: int) -> Draft:
-    vocabulary = load_vocabulary()
-    questions = "\n".join(f"- {vocabulary.concerns[c].question}" for c in SPEC_KINDS[kind].concern_order)
-    markdown = (
-        f"# No spec drafted\n\nThe model gave no usable spec after {rounds + 1} round(s): {failure}.\n\n"
-        f"## Open questions for the researcher\n\n{questions}\n"
-    )
-    return Draft(
-        source=notes.path,
-        kind=kind,
+    rules = RoundRules(
+        verdict=opts.verdict,
+        max_repairs=opts.max_repairs,
         engine="openai",
         model=opts.model,
-        accepted=False,
-        rounds=rounds,
-        spec=None,
-        markdown=markdown,
-        report=None,
-        grounding=[],
-        usage=usage,
-        failure=failure,
+        prompt_versions=prompt_versions(),
     )
+    owned = session is None
+    chain_session = model_session(opts) if session is None else session
+    try:
+        # Count only this draft's calls: a batch shares the session.
+        with usage_of_this_task() as usage:
+            rounds = Rounds.start(notes, kind, rules, usage=usage, on_step=step)
+            return await DraftingChain(chain_session, on_step=step).run(rounds)
+    finally:
+        if owned:
+            await chain_session.aclose()
 
 
 @dataclass(frozen=True)
