@@ -21,9 +21,9 @@ from tests.support.responders import ChainModel, notes_in, requested_schema
 from translator.batch.openai_batch import STATE_NAME
 from translator.cli import main
 from translator.drafting import DraftOptions, draft
-from translator.drafting.requests import draft_variables, repair_variables
 from translator.drafting.findings import Findings
 from translator.drafting.prompts import load_prompt
+from translator.drafting.requests import draft_variables, repair_variables
 from translator.drafting.service import ModelSession, ModelSettings, structured_request
 from translator.drafting.usage import cost_of
 from translator.kinds import SPEC_KINDS, spec_model
