@@ -109,6 +109,11 @@ def lines_of(server: OpenAIServer, job: dict[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in server.file_bytes(job["input_file_id"]).decode().splitlines()]
 
 
+def step_lines(server: OpenAIServer, step: str) -> list[dict[str, Any]]:
+    """Every line of every job that asks ``step`` (custom ids name the step and round)."""
+    return [line for job in jobs(server) for line in lines_of(server, job) if f"-{step}-" in line["custom_id"]]
+
+
 class Faulty(ChainModel):
     """ChainModel, except for the first draft (not repair) request of notes containing a marker."""
 
@@ -247,13 +252,15 @@ def test_submit_status_collect_until_done(tmp_path: Path, capsys: pytest.Capture
         extract_lines = lines_of(server, created[0])
 
     assert code == 1  # some reports are rejected with questions, as in the live batch
-    assert [job["metadata"]["phase"] for job in created] == ["extract", "draft"]
+    # The three reports without a kind in their front matter are classified, as in a live draft.
+    assert [job["metadata"]["phase"] for job in created] == ["extract", "classify+draft", "draft"]
     assert all(job["endpoint"] == "/v1/chat/completions" and job["completion_window"] == "24h" for job in created)
-    assert len(uploads) == 2 and all(upload["purpose"] == "batch" for upload in uploads)
+    assert len(uploads) == 3 and all(upload["purpose"] == "batch" for upload in uploads)
     assert all(line["method"] == "POST" and line["url"] == "/v1/chat/completions" for line in extract_lines)
     assert {line["body"]["response_format"]["json_schema"]["name"] for line in extract_lines} == {"Findings"}
     assert (
-        "submitted phase draft" in printed_collects[0] and "4 reports: 1 accepted, 3 rejected" in printed_collects[-1]
+        "submitted phase classify+draft" in printed_collects[0]
+        and "4 reports: 1 accepted, 3 rejected" in printed_collects[-1]
     )
 
     entries = journal(out)
@@ -280,7 +287,7 @@ def test_submit_status_collect_until_done(tmp_path: Path, capsys: pytest.Capture
 
     report = summary(out)
     assert report["corpus"]["total"] == 4 and report["corpus"]["accepted"] == 1 and report["corpus"]["rejected"] == 3
-    assert report["corpus"]["usage"]["calls"] == 8
+    assert report["corpus"]["usage"]["calls"] == 11  # 4 extract, 3 classify, 4 draft
     assert not (out / STATE_NAME).exists() and (out / "index.md").is_file()
     for record in report["files"]:
         expected = 0 if record["status"] == "accepted" else 1
@@ -295,9 +302,7 @@ def test_a_failed_gate_goes_out_as_a_repair_job(tmp_path: Path, capsys: pytest.C
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
         assert submit(reports, out, server) == 0
         collect_until_done(out, capsys)
-        created = jobs(server)
-        repair_lines = lines_of(server, created[2])
-    assert [job["metadata"]["phase"] for job in created] == ["extract", "draft", "repair"]
+        repair_lines = step_lines(server, "repair")
     assert len(repair_lines) == 1  # only the report whose draft failed the gate
     user = repair_lines[0]["body"]["messages"][-1]["content"]
     assert "The current draft (JSON):" in user and "[validation]" in user
@@ -319,9 +324,7 @@ def test_unusable_answers_are_failed_rounds(tmp_path: Path, capsys: pytest.Captu
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
         assert submit(reports, out, server, "--max-repairs", "1") == 0
         collect_until_done(out, capsys)
-        created = jobs(server)
-        repair_lines = lines_of(server, created[2])
-    assert [job["metadata"]["phase"] for job in created] == ["extract", "draft", "repair"]
+        repair_lines = step_lines(server, "repair")
     asked = {line["custom_id"]: line["body"]["messages"][-1]["content"] for line in repair_lines}
     unusable = [text for text in asked.values() if "your previous answer was unusable" in text]
     assert len(unusable) == 2  # the example's and the notebook's, repaired from an empty spec
@@ -477,7 +480,7 @@ def test_a_job_saved_but_not_submitted_is_submitted_by_collect(
         assert "not submitted" in capsys.readouterr().out
         _, printed = collect_until_done(out, capsys)
         assert "submitted phase extract" in printed[0]
-        assert [job["metadata"]["phase"] for job in jobs(server)] == ["extract", "extract", "draft"]
+        assert [job["metadata"]["phase"] for job in jobs(server)] == ["extract", "extract", "classify+draft", "draft"]
     assert summary(out)["corpus"]["accepted"] == 1
 
 

@@ -6,12 +6,14 @@ transport differs. Each job holds the next request of every report still pending
 price and within the 24 h completion window:
 
 * phase ``extract``: one request per notes chunk;
+* phase ``classify``: one request per report whose kind is neither given nor in its front matter;
 * phase ``draft`` (round 0): one request per report;
 * phase ``repair`` (rounds 1..max_repairs): one request per report whose draft failed the gate
   with findings a repair can act on, or whose answer was unusable.
 
-The kind is chosen locally (--kind, the notes' front matter, else rubric detection), so the
-machine never asks the classify step here. An error line counts as an unusable answer (a
+The kind is chosen as in a live draft: --kind, the notes' front matter, else the classify
+step (a job can then hold classify requests for some reports and draft requests for others;
+its phase names both, "classify+draft"). An error line counts as an unusable answer (a
 failed round); a refusal, or an unusable extract answer, fails the report as it fails a live
 draft. Finished reports are written and journalled exactly as the live runner does, with
 engine ``openai-batch``.
@@ -41,7 +43,7 @@ from translator.batch.runner import BatchOptions, BatchResult, Progress, batch_f
 from translator.drafting.api import OutputPaths, write_draft
 from translator.drafting.options import DEFAULT_MODEL
 from translator.drafting.result import Draft
-from translator.drafting.rounds import Answer, RoundRules, Rounds, RoundState, choose_kind
+from translator.drafting.rounds import Answer, RoundRules, Rounds, RoundState
 from translator.drafting.usage import Usage, cost_of
 from translator.errors import InputError, ModelServiceError, OutputInvalid, Refused, TranslatorError
 from translator.fileio import write_atomic
@@ -110,16 +112,23 @@ class BatchState(BaseModel):
     def pending(self) -> list[tuple[int, ReportState]]:
         return [(i, r) for i, r in enumerate(self.reports) if r.status == "pending"]
 
-    def rounds(self, notes: Notes, report: ReportState) -> Rounds:
-        """The report's round machine, over its saved state (changed in place)."""
-        rules = RoundRules(
+    @property
+    def rules(self) -> RoundRules:
+        return RoundRules(
             verdict=self.verdict,
             max_repairs=self.max_repairs,
             engine=ENGINE,
             model=self.model,
             prompt_versions=self.prompt_versions,
         )
-        return Rounds(notes, rules, report.rounds, usage=report.usage)
+
+    def start(self, notes: Notes, kind: str | None) -> RoundState:
+        """A new report's round state, as a live draft starts it."""
+        return Rounds.start(notes, kind, self.rules).state
+
+    def rounds(self, notes: Notes, report: ReportState) -> Rounds:
+        """The report's round machine, over its saved state (changed in place)."""
+        return Rounds(notes, self.rules, report.rounds, usage=report.usage)
 
 
 @dataclass
@@ -192,12 +201,12 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
             if journal.finished(path, (sha, ENGINE, model, state.prompt_versions), out_dir) is not None:
                 state.skipped += 1
                 continue
-            kind = choose_kind(options.kind, notes)
+            rounds = state.start(notes, options.kind)  # checks --kind and the front matter now
         except (TranslatorError, OSError) as exc:
             journal.record(_entry_failed(state, path, "", str(exc), started))
             continue
         report = ReportState(
-            path=path, sha256=sha, base=str(bases[path]), rounds=RoundState(kind=kind), started=started
+            path=path, sha256=sha, base=str(bases[path]), rounds=rounds, started=started
         )
         notes_cache[len(state.reports)] = notes
         state.reports.append(report)
