@@ -205,9 +205,7 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
         except (TranslatorError, OSError) as exc:
             journal.record(_entry_failed(state, path, "", str(exc), started))
             continue
-        report = ReportState(
-            path=path, sha256=sha, base=str(bases[path]), rounds=rounds, started=started
-        )
+        report = ReportState(path=path, sha256=sha, base=str(bases[path]), rounds=rounds, started=started)
         notes_cache[len(state.reports)] = notes
         state.reports.append(report)
     client = _client(state.base_url, opts.api_key)

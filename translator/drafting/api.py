@@ -20,6 +20,7 @@ from translator.drafting.result import Draft
 from translator.drafting.rounds import RoundRules, Rounds, choose_kind, finished_draft, notes_front_matter
 from translator.drafting.usage import Usage
 from translator.fileio import write_atomic
+from translator.inputs import refuse_a_path_as_text
 from translator.rubric.document import parse_document
 from translator.rubric.scoring import choose_rubric, concern_statuses
 from translator.sources import read_notes, read_notes_text
@@ -96,6 +97,7 @@ def _load(notes: Notes | Path | str) -> Notes:
         return notes
     if isinstance(notes, Path):
         return read_notes(notes)
+    refuse_a_path_as_text(notes, instead=f"pass Path({notes.strip()!r}) to draft from the file")
     return read_notes_text(notes)
 
 
