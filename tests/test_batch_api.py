@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from tests.support.openai_server import OpenAIServer, Reply
-from tests.support.responders import ChainModel, notes_in, requested_schema
+from tests.support.responders import ChainModel, notes_in, requested_schema, without
 from translator.batch.openai_batch import STATE_NAME
 from translator.cli import main
 from translator.drafting import DraftOptions, draft
@@ -130,18 +130,6 @@ class Faulty(ChainModel):
                     self.seen.add(marker)
                     return fault(body, self)
         return super().__call__(body)
-
-
-def without(concern: str) -> Any:
-    """A draft answer with ``concern`` emptied and not asked about, as a sloppy model gives."""
-
-    def fault(body: dict[str, Any], model: ChainModel) -> Reply:
-        payload = model.answer(body)
-        payload[concern] = []
-        payload["open_questions"] = [q for q in payload["open_questions"] if q["concern"] != concern]
-        return model.reply(body, payload)
-
-    return fault
 
 
 # --- the requests are the live path's ----------------------------------------------------------

@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 
 from tests.support.openai_server import OpenAIServer, Reply
-from tests.support.responders import ChainModel, notes_in, requested_schema
+from tests.support.responders import ChainModel, notes_in, requested_schema, without
 from translator.batch import BatchOptions, run_batch
 from translator.batch.openai_batch import STATE_NAME
 from translator.cli import main
 from translator.drafting import DraftOptions
 from translator.drafting.findings import Findings
+from translator.drafting.prompts import prompt_text
 from translator.drafting.result import Draft
 from translator.drafting.rounds import Ask, RoundRules, Rounds, RoundState
 from translator.errors import ModelServiceError, OutputInvalid, Refused
@@ -46,22 +47,12 @@ _SPEC_SCHEMAS = {model.__name__ for model in SPEC_KINDS.values()}
 Fault = Callable[[dict[str, Any], ChainModel], Reply]
 
 
-def _without(concern: str) -> Fault:
-    def fault(body: dict[str, Any], model: ChainModel) -> Reply:
-        payload = model.answer(body)
-        payload[concern] = []
-        payload["open_questions"] = [q for q in payload["open_questions"] if q["concern"] != concern]
-        return model.reply(body, payload)
-
-    return fault
-
-
 MALFORMED: Fault = lambda body, model: Reply(content='{"title": "Spec", "recommendation": [unterminated')  # noqa: E731
 REFUSAL: Fault = lambda body, model: Reply(refusal="I can't help with that request.")  # noqa: E731
 
 # report -> (step, fault): each fault is injected once, at the report's first request of that step.
 SCRIPT: dict[str, tuple[str, Fault]] = {
-    "fraud-velocity.md": ("draft", _without("validation")),  # repaired, then accepted
+    "fraud-velocity.md": ("draft", without("validation")),  # repaired, then accepted
     "07-user-segment-service.md": ("draft", MALFORMED),  # a failed round, repaired from the empty spec
     "03-churn-engagement-decay.md": ("draft", REFUSAL),  # a model-service failure: the report fails
     "05-recsys-transformer-vs-gbdt.md": ("extract", MALFORMED),  # an unusable extract answer: fails
@@ -208,7 +199,8 @@ def test_an_unusable_draft_is_a_failed_round_then_the_failed_draft() -> None:
     machine.answer([Findings.model_validate(_findings())])
     repair = machine.answer([OutputInvalid("the output was cut off (finish_reason=length)")])
     assert isinstance(repair, Ask) and repair.step == "repair" and repair.round == 1
-    assert "your previous answer was unusable: the output was cut off" in repair.parts[0]["findings"]
+    told = prompt_text("unusable", reason="the output was cut off (finish_reason=length)")  # prompts/unusable.yaml
+    assert repair.parts[0]["findings"] == f"- {told}"
     done = machine.answer([OutputInvalid("still cut off")])
     assert isinstance(done, Draft)
     assert done.accepted is False and done.spec is None and done.failure == "still cut off"

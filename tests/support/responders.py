@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tests.support.openai_server import Reply
@@ -92,6 +93,19 @@ class ChainModel:
     def reply(self, body: dict[str, Any], payload: dict[str, Any]) -> Reply:
         text = json.dumps(payload)
         return Reply(tool_call_arguments=text) if body.get("tools") else Reply(content=text)
+
+
+def without(concern: str) -> Callable[[dict[str, Any], ChainModel], Reply]:
+    """A fault for scripted tests: the answer with ``concern`` emptied and not asked about, as a
+    sloppy model gives."""
+
+    def fault(body: dict[str, Any], model: ChainModel) -> Reply:
+        payload = model.answer(body)
+        payload[concern] = []
+        payload["open_questions"] = [q for q in payload["open_questions"] if q["concern"] != concern]
+        return model.reply(body, payload)
+
+    return fault
 
 
 def chain_model() -> ChainModel:

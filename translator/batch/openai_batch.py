@@ -37,7 +37,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from translator.batch.journal import Entry, Journal, notes_fingerprint
-from translator.batch.naming import OutputNamer, mirror_root
+from translator.batch.naming import output_bases
 from translator.batch.report import write_corpus_report
 from translator.batch.runner import BatchOptions, BatchResult, Progress, batch_files
 from translator.drafting.api import OutputPaths, write_draft
@@ -190,8 +190,7 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
         problems=[{"path": p.path, "message": p.message} for p in problems],
         reports=[],
     )
-    namer = OutputNamer(mirror_root([a for a in arguments if a != "-"]))
-    bases = {path: namer.base(path) for path in files}  # names first, so collisions resolve in input order
+    bases = output_bases(arguments, files)
     notes_cache: dict[int, Notes] = {}
     for path in files:
         started = time.time()
@@ -393,7 +392,7 @@ def _advance(state: BatchState, rows: dict[str, dict[str, Any]], out_dir: Path, 
                 answers.append(exc)
         try:
             outcome = rounds.answer(answers)
-        except ModelServiceError as exc:  # a refusal or an unusable extract answer, as in a live draft
+        except TranslatorError as exc:  # a refusal or an unusable extract answer, as in a live draft
             _fail(state, report, journal, str(exc))
             continue
         if isinstance(outcome, Draft):

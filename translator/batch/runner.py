@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.limiter import RateLimiter
-from translator.batch.naming import OutputNamer, mirror_root
+from translator.batch.naming import output_bases
 from translator.batch.report import write_corpus_report
 from translator.drafting.api import DEFAULT_MODEL, DraftOptions, OutputPaths, adraft, model_session, write_draft
 from translator.drafting.usage import Usage
@@ -92,8 +92,7 @@ async def run_batch(
     out_dir = options.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal(out_dir) if options.resume else _fresh_journal(out_dir)
-    namer = OutputNamer(mirror_root([a for a in arguments if a != "-"]))
-    bases = {path: namer.base(path) for path in files}  # names first, so collisions resolve in input order
+    bases = output_bases(arguments, files)
     progress = Progress(total=len(files))
     notify = on_progress or (lambda _: None)
     session = _session(opts, options) if engine == "openai" else None
