@@ -45,7 +45,7 @@ class OutputNamer:
         """The output path without its suffixes, relative to the output folder."""
         resolved = Path(input_path).resolve()
         try:
-            relative = resolved.relative_to(self.root)
+            relative: PurePath = resolved.relative_to(self.root)
         except ValueError:
             relative = PurePath(resolved.name)
         parts = [_clean(p) for p in relative.parent.parts if p not in ("", ".", "..", os.sep)]
