@@ -116,11 +116,17 @@ def test_one_bad_file_never_stops_the_batch(tmp_path: Path) -> None:
 
 
 def test_faults_injected_every_file_ends_with_a_status(tmp_path: Path) -> None:
+    """Faults at a 20% rate, four attempts a call: the retries cure them, so the outcomes are the
+    fault-free run's. A call fails all four attempts 0.16% of the time, so at most a couple of
+    the corpus's ~100 calls may end a file as failed, and then only after its attempts.
+
+    No timeouts among the faults: the test server is on loopback, where a timed-out request is
+    deliberately not sent again (it is most likely still being generated; see
+    ModelSettings.resends_after_timeout and tests/test_model_servers.py)."""
     files = corpus(tmp_path / "reports")
-    with OpenAIServer(
-        responder=ChainModel(), fault_rate=0.2, faults=("429", "500", "timeout", "malformed"), hang_s=1.0, seed=7
-    ) as server:
-        draft = DraftOptions(
+
+    def options(server: OpenAIServer) -> DraftOptions:
+        return DraftOptions(
             engine="openai",
             base_url=server.base_url,
             api_key="test-key",
@@ -129,22 +135,40 @@ def test_faults_injected_every_file_ends_with_a_status(tmp_path: Path) -> None:
             timeout=0.5,
             attempts=4,
         )
+
+    with OpenAIServer(responder=ChainModel()) as server:
+        asyncio.run(
+            run_batch(
+                [str(tmp_path / "reports")],
+                BatchOptions(out_dir=tmp_path / "clean", draft=options(server), concurrency=6),
+            )
+        )
+    clean = {r["path"]: (r["status"], r["score"]) for r in summary(tmp_path / "clean")["files"]}
+    assert len(clean) == len(files) and all(status != "failed" for status, _ in clean.values())
+
+    with OpenAIServer(responder=ChainModel(), fault_rate=0.2, faults=("429", "500", "malformed"), seed=7) as server:
         result = asyncio.run(
-            run_batch([str(tmp_path / "reports")], BatchOptions(out_dir=tmp_path / "specs", draft=draft, concurrency=6))
+            run_batch(
+                [str(tmp_path / "reports")],
+                BatchOptions(out_dir=tmp_path / "specs", draft=options(server), concurrency=6),
+            )
         )
         faults = [r["fault"] for r in server.requests if r.get("fault")]
     records = summary(tmp_path / "specs")["files"]
     assert len(records) == len(files)  # none lost
     assert {"429", "500", "malformed"} <= set(faults)
+    failed = [record for record in records if record["status"] == "failed"]
+    assert len(failed) <= 2, [record["reason"] for record in failed]
+    assert all("attempts" in record["reason"] for record in failed)
     for record in records:
-        assert record["status"] in {"accepted", "rejected", "failed"}
-        if record["status"] == "failed":
-            assert record["reason"]
-        else:
+        if record["status"] != "failed":
+            assert (record["status"], record["score"]) == clean[record["path"]], record["path"]
             for output in record["outputs"]:
                 path = tmp_path / "specs" / output
                 json.loads(path.read_text()) if path.suffix == ".json" else path.read_text()
-    assert result.progress.accepted >= 1
+    lost = {record["path"] for record in failed}
+    assert result.progress.accepted == sum(s == "accepted" for p, (s, _) in clean.items() if p not in lost)
+    assert result.progress.accepted + result.progress.rejected + result.progress.failed == len(files)
 
 
 def test_a_429_slows_the_whole_batch() -> None:

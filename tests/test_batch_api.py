@@ -17,13 +17,13 @@ import openai
 import pytest
 
 from tests.support.openai_server import OpenAIServer, Reply
-from tests.support.responders import ChainModel, notes_in, requested_schema
+from tests.support.responders import ChainModel, notes_in, requested_schema, without
 from translator.batch.openai_batch import STATE_NAME
 from translator.cli import main
 from translator.drafting import DraftOptions, draft
-from translator.drafting.chain import draft_variables, repair_variables
 from translator.drafting.findings import Findings
 from translator.drafting.prompts import load_prompt
+from translator.drafting.requests import draft_variables, repair_variables
 from translator.drafting.service import ModelSession, ModelSettings, structured_request
 from translator.drafting.usage import cost_of
 from translator.kinds import SPEC_KINDS, spec_model
@@ -110,6 +110,11 @@ def lines_of(server: OpenAIServer, job: dict[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in server.file_bytes(job["input_file_id"]).decode().splitlines()]
 
 
+def step_lines(server: OpenAIServer, step: str) -> list[dict[str, Any]]:
+    """Every line of every job that asks ``step`` (custom ids name the step and round)."""
+    return [line for job in jobs(server) for line in lines_of(server, job) if f"-{step}-" in line["custom_id"]]
+
+
 class Faulty(ChainModel):
     """ChainModel, except for the first draft (not repair) request of notes containing a marker."""
 
@@ -126,18 +131,6 @@ class Faulty(ChainModel):
                     self.seen.add(marker)
                     return fault(body, self)
         return super().__call__(body)
-
-
-def without(concern: str) -> Any:
-    """A draft answer with ``concern`` emptied and not asked about, as a sloppy model gives."""
-
-    def fault(body: dict[str, Any], model: ChainModel) -> Reply:
-        payload = model.answer(body)
-        payload[concern] = []
-        payload["open_questions"] = [q for q in payload["open_questions"] if q["concern"] != concern]
-        return model.reply(body, payload)
-
-    return fault
 
 
 # --- the requests are the live path's ----------------------------------------------------------
@@ -250,13 +243,15 @@ def test_submit_status_collect_until_done(tmp_path: Path, capsys: pytest.Capture
         extract_lines = lines_of(server, created[0])
 
     assert code == 1  # some reports are rejected with questions, as in the live batch
-    assert [job["metadata"]["phase"] for job in created] == ["extract", "draft"]
+    # The three reports without a kind in their front matter are classified, as in a live draft.
+    assert [job["metadata"]["phase"] for job in created] == ["extract", "classify+draft", "draft"]
     assert all(job["endpoint"] == "/v1/chat/completions" and job["completion_window"] == "24h" for job in created)
-    assert len(uploads) == 2 and all(upload["purpose"] == "batch" for upload in uploads)
+    assert len(uploads) == 3 and all(upload["purpose"] == "batch" for upload in uploads)
     assert all(line["method"] == "POST" and line["url"] == "/v1/chat/completions" for line in extract_lines)
     assert {line["body"]["response_format"]["json_schema"]["name"] for line in extract_lines} == {"Findings"}
     assert (
-        "submitted phase draft" in printed_collects[0] and "4 reports: 1 accepted, 3 rejected" in printed_collects[-1]
+        "submitted phase classify+draft" in printed_collects[0]
+        and "4 reports: 1 accepted, 3 rejected" in printed_collects[-1]
     )
 
     entries = journal(out)
@@ -283,7 +278,7 @@ def test_submit_status_collect_until_done(tmp_path: Path, capsys: pytest.Capture
 
     report = summary(out)
     assert report["corpus"]["total"] == 4 and report["corpus"]["accepted"] == 1 and report["corpus"]["rejected"] == 3
-    assert report["corpus"]["usage"]["calls"] == 8
+    assert report["corpus"]["usage"]["calls"] == 11  # 4 extract, 3 classify, 4 draft
     assert not (out / STATE_NAME).exists() and (out / "index.md").is_file()
     for record in report["files"]:
         expected = 0 if record["status"] == "accepted" else 1
@@ -298,9 +293,7 @@ def test_a_failed_gate_goes_out_as_a_repair_job(tmp_path: Path, capsys: pytest.C
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
         assert submit(reports, out, server) == 0
         collect_until_done(out, capsys)
-        created = jobs(server)
-        repair_lines = lines_of(server, created[2])
-    assert [job["metadata"]["phase"] for job in created] == ["extract", "draft", "repair"]
+        repair_lines = step_lines(server, "repair")
     assert len(repair_lines) == 1  # only the report whose draft failed the gate
     user = repair_lines[0]["body"]["messages"][-1]["content"]
     assert "The current draft (JSON):" in user and "[validation]" in user
@@ -322,9 +315,7 @@ def test_unusable_answers_are_failed_rounds(tmp_path: Path, capsys: pytest.Captu
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
         assert submit(reports, out, server, "--max-repairs", "1") == 0
         collect_until_done(out, capsys)
-        created = jobs(server)
-        repair_lines = lines_of(server, created[2])
-    assert [job["metadata"]["phase"] for job in created] == ["extract", "draft", "repair"]
+        repair_lines = step_lines(server, "repair")
     asked = {line["custom_id"]: line["body"]["messages"][-1]["content"] for line in repair_lines}
     unusable = [text for text in asked.values() if "your previous answer was unusable" in text]
     assert len(unusable) == 2  # the example's and the notebook's, repaired from an empty spec
@@ -338,19 +329,22 @@ def test_unusable_answers_are_failed_rounds(tmp_path: Path, capsys: pytest.Captu
     assert notebook["rounds"] == 1 and notebook["spec"] is not None  # a usable draft came back from the repair
 
 
-def test_a_refusal_without_repairs_left_is_rejected_with_the_reason(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_refusal_fails_the_report_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A refusal is a model-service failure, as in a live draft (exit 4): never repaired, even
+    with repairs left, and no draft is written."""
     (tmp_path / "in").mkdir()
     shutil.copy(EXAMPLE, tmp_path / "in" / "fraud-velocity.md")
     responder = Faulty({IN_EXAMPLE: lambda body, model: Reply(refusal="I can't help with that request.")})
     with OpenAIServer(responder=responder, batch_delay_s=DELAY) as server:
-        assert submit(tmp_path / "in", tmp_path / "out", server, "--max-repairs", "0") == 0
+        assert submit(tmp_path / "in", tmp_path / "out", server, "--max-repairs", "2") == 0
         code, _ = collect_until_done(tmp_path / "out", capsys)
+        phases = [job["metadata"]["phase"] for job in jobs(server)]
     assert code == 1
+    assert phases == ["extract", "draft"]  # no repair job for a refusal
     entry = journal(tmp_path / "out")["fraud-velocity.md"]
-    assert entry["status"] == "rejected" and "refused" in entry["reason"]
-    assert "No spec drafted" in (tmp_path / "out" / "fraud-velocity.rejected.md").read_text()
+    assert entry["status"] == "failed" and "the model refused" in entry["reason"]
+    assert "no spec was drafted" in entry["reason"]
+    assert not list((tmp_path / "out").glob("fraud-velocity.*"))
 
 
 def test_rerun_skips_journalled_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -477,7 +471,7 @@ def test_a_job_saved_but_not_submitted_is_submitted_by_collect(
         assert "not submitted" in capsys.readouterr().out
         _, printed = collect_until_done(out, capsys)
         assert "submitted phase extract" in printed[0]
-        assert [job["metadata"]["phase"] for job in jobs(server)] == ["extract", "extract", "draft"]
+        assert [job["metadata"]["phase"] for job in jobs(server)] == ["extract", "extract", "classify+draft", "draft"]
     assert summary(out)["corpus"]["accepted"] == 1
 
 

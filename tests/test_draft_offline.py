@@ -119,10 +119,10 @@ EVAL_NOTES = sorted(p for p in JOTTINGS.parent.iterdir() if p.suffix in (".md", 
 
 @pytest.mark.parametrize("path", EVAL_NOTES, ids=lambda p: p.name)
 def test_gate_with_questions_equals_asking_then_gating(path: Path) -> None:
-    from translator.drafting.api import choose_kind
     from translator.drafting.gate import run_gate
     from translator.drafting.offline import file_notes
     from translator.drafting.questions import ask_for_gaps, gate_with_questions
+    from translator.drafting.rounds import choose_kind
     from translator.rubric.report import ConcernResult
     from translator.sources import read_notes
 

@@ -93,7 +93,7 @@ def test_happy_path(recorded: Callable[[ChainModel], str]) -> None:
         and result.usage.cost_usd
         and result.usage.cost_usd > 0
     )
-    assert result.prompt_versions == "extract@1 classify@1 draft@1 repair@1"
+    assert result.prompt_versions == "extract@1 classify@1 draft@1 repair@1 unusable@1 json_mode@1"
     assert "transaction_velocity_last_1h" in result.markdown and "0.62 -> 0.67" in result.markdown
 
 
@@ -274,7 +274,7 @@ def test_timeouts_are_reported_in_one_line() -> None:
 
 
 def test_long_notes_are_split_for_extraction() -> None:
-    from translator.drafting import chain
+    from translator.drafting import requests as chain
 
     long_notes = (
         EXAMPLE.read_text()

@@ -135,7 +135,7 @@ def test_score_skips_grounding_and_the_gate_runs_it(tmp_path: Path) -> None:
 def test_repair_picks_findings_by_check_type_not_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A house rubric renames the rules: the grounding finding is still sent for repair, the
     lineage gap the draft already asks about still is not."""
-    from translator.drafting.api import repairable
+    from translator.drafting.rounds import repairable
     from translator.kinds import OpenQuestion
     from translator.rubric import Verdict
 

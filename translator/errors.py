@@ -43,7 +43,12 @@ class ModelServiceError(TranslatorError):
     exit_code = 4
 
 
-class DraftRejected(TranslatorError):
-    """A draft did not pass the gate after the allowed repair rounds."""
+class OutputInvalid(ModelServiceError):
+    """The model answered, but not with output that fits the schema (malformed, truncated, empty).
 
-    exit_code = 3
+    The round machine judges it: a failed round for an extract, draft or repair answer (asked
+    again), a fall-back to the rubric's detection for a classify answer."""
+
+
+class Refused(ModelServiceError):
+    """The model refused, or its output was filtered: a model-service failure, never repaired."""

@@ -161,3 +161,18 @@ def _kind(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
     return "not a file"
+
+
+def refuse_a_path_as_text(text: str, *, instead: str) -> None:
+    """A str the Python API reads as text must not be a file's name: ``score("spec.md")`` would
+    otherwise score the eight characters "spec.md" and report 15/100 without an error."""
+    if "\n" in text or len(text) > 4096:
+        return
+    try:
+        names_a_file = Path(text.strip()).is_file()
+    except (OSError, ValueError):  # not a possible path at all
+        return
+    if names_a_file:
+        from translator.errors import InputError
+
+        raise InputError(f"{text!r} names a file, and a str is read as text: {instead}")

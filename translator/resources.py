@@ -1,6 +1,6 @@
-"""Where the built-in rubrics and prompts live.
+"""Where the built-in rubrics, prompts and templates live.
 
-They are kept at the top of the repository (rubrics/, prompts/) so that they read as data, and
+They are kept at the top of the repository (rubrics/, prompts/, templates/) so that they read as data, and
 the wheel carries them as translator/_data/. An editable install or a source checkout finds
 them beside the package instead.
 """
@@ -15,7 +15,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @cache
 def data_dir(name: str) -> Path:
-    """Return the folder of built-in data files called ``name`` ("rubrics" or "prompts")."""
+    """Return the folder of built-in data files called ``name`` ("rubrics", "prompts" or "templates")."""
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate

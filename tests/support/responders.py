@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,27 @@ def requested_schema(body: dict[str, Any]) -> str | None:
         return response_format["schema"].get("title")  # llama.cpp's form: a schema beside json_object
     for tool in body.get("tools") or []:
         return tool["function"]["name"]
+    # JSON mode carries the schema in the prompt: find a JSON schema in a system message,
+    # whatever the instruction around it says (prompts/json_mode.yaml is data and may change).
     for message in body.get("messages", []):
         content = message.get("content")
-        if isinstance(content, str) and content.startswith("Answer with one JSON object only"):
-            schema = json.loads(content.split("\n", 1)[1])
-            return schema.get("title")
+        if message.get("role") == "system" and isinstance(content, str):
+            schema = _schema_in(content)
+            if schema is not None:
+                return schema
+    return None
+
+
+def _schema_in(text: str) -> str | None:
+    """The title of the first JSON schema object embedded in ``text``, if there is one."""
+    decoder = json.JSONDecoder()
+    for start in (i for i, char in enumerate(text) if char == "{"):
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "properties" in value and isinstance(value.get("title"), str):
+            return value["title"]
     return None
 
 
@@ -83,6 +100,19 @@ class ChainModel:
     def reply(self, body: dict[str, Any], payload: dict[str, Any]) -> Reply:
         text = json.dumps(payload)
         return Reply(tool_call_arguments=text) if body.get("tools") else Reply(content=text)
+
+
+def without(concern: str) -> Callable[[dict[str, Any], ChainModel], Reply]:
+    """A fault for scripted tests: the answer with ``concern`` emptied and not asked about, as a
+    sloppy model gives."""
+
+    def fault(body: dict[str, Any], model: ChainModel) -> Reply:
+        payload = model.answer(body)
+        payload[concern] = []
+        payload["open_questions"] = [q for q in payload["open_questions"] if q["concern"] != concern]
+        return model.reply(body, payload)
+
+    return fault
 
 
 def chain_model() -> ChainModel:

@@ -24,7 +24,7 @@ from translator.redact import redact
 from translator.sources.model import Notes
 
 if TYPE_CHECKING:
-    from translator.drafting.api import Draft
+    from translator.drafting.result import Draft
 
 JOURNAL_NAME = "journal.jsonl"
 Status = Literal["accepted", "rejected", "failed"]
@@ -82,6 +82,34 @@ class Entry(BaseModel):
             usage=usage,
             seconds=round(seconds, 3),
             reason=result.failure,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        *,
+        path: str,
+        sha256: str,
+        engine: str,
+        model: str | None,
+        prompt_versions: str | None,
+        reason: str,
+        seconds: float,
+        kind: str | None = None,
+        usage: Usage | None = None,
+    ) -> Entry:
+        """The entry for an input that ended without a draft: the same in both batch modes."""
+        return cls(
+            path=path,
+            sha256=sha256,
+            engine=engine,
+            model=model,
+            prompt_versions=prompt_versions,
+            status="failed",
+            reason=" ".join(reason.split()),
+            kind=kind,
+            usage=usage or Usage(),
+            seconds=round(seconds, 3),
         )
 
 

@@ -45,7 +45,7 @@ class OutputNamer:
         """The output path without its suffixes, relative to the output folder."""
         resolved = Path(input_path).resolve()
         try:
-            relative = resolved.relative_to(self.root)
+            relative: PurePath = resolved.relative_to(self.root)
         except ValueError:
             relative = PurePath(resolved.name)
         parts = [_clean(p) for p in relative.parent.parts if p not in ("", ".", "..", os.sep)]
@@ -63,3 +63,10 @@ class OutputNamer:
                 number += 1
         self._taken[key] = input_path
         return candidate
+
+
+def output_bases(arguments: list[str], files: list[str]) -> dict[str, PurePath]:
+    """Every input's output base (path without suffixes, relative to the output folder), named
+    before any is drafted so that collisions resolve in input order. Both batch modes use it."""
+    namer = OutputNamer(mirror_root([a for a in arguments if a != "-"]))
+    return {path: namer.base(path) for path in files}

@@ -1,18 +1,22 @@
 """The OpenAI Batch API mode of `translator batch`: the drafting chain as phases of Batch jobs.
 
-The steps are the live chain's (translator.drafting.chain), with the same prompts, variables
-and structured-output request bodies, but each step runs as one Batch API job over every
-report still pending, at half the price and within the 24 h completion window:
+Each report steps the same round machine as the live chain (translator.drafting.rounds), so
+the requests are the live chain's byte for byte and every answer is judged alike; only the
+transport differs. Each job holds the next request of every report still pending, at half the
+price and within the 24 h completion window:
 
-* phase ``extract``: one request per notes chunk (as DraftingChain.extract);
-* phase ``draft`` (round 0): one request per report (as DraftingChain.draft);
+* phase ``extract``: one request per notes chunk (asked again, up to max_repairs times, when
+  an answer was unusable);
+* phase ``classify``: one request per report whose kind is neither given nor in its front matter;
+* phase ``draft`` (round 0): one request per report;
 * phase ``repair`` (rounds 1..max_repairs): one request per report whose draft failed the gate
-  with findings a repair can act on, or whose answer was unusable (as DraftingChain.repair).
+  with findings a repair can act on, or whose answer was unusable.
 
-The kind is chosen locally (--kind, the notes' front matter, else rubric detection): there is
-no classify step. The gate runs here, on what comes back; an unusable answer (an error line, a
-refusal, output that does not fit the schema) is a failed round, as OutputInvalid is in the
-live loop. Finished reports are written and journalled exactly as the live runner does, with
+The kind is chosen as in a live draft: --kind, the notes' front matter, else the classify
+step (a job can then hold classify requests for some reports and draft requests for others;
+its phase names both, "classify+draft"). An error line counts as an unusable answer (a
+failed round); an unusable classify answer falls back to the rubric's detection; a refusal,
+or findings that no round could extract, fail the report as they fail a live draft. Finished reports are written and journalled exactly as the live runner does, with
 engine ``openai-batch``.
 
 Between commands the run lives in ``batch_state.json`` in the output folder, written
@@ -22,42 +26,30 @@ atomically. The state is saved with ``batch_id`` null before each job is submitt
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from translator.batch.journal import Entry, Journal, notes_fingerprint
-from translator.batch.naming import OutputNamer, mirror_root
+from translator.batch.naming import output_bases
 from translator.batch.report import check_corpus_targets, write_corpus_report
 from translator.batch.runner import BatchOptions, BatchResult, Progress, batch_files, refuse_out_as_input
-from translator.drafting.api import (
-    DEFAULT_MODEL,
-    Draft,
-    DraftOptions,
-    OutputPaths,
-    check_kind,
-    choose_kind,
-    empty_spec,
-    failed_draft,
-    finished_draft,
-    notes_front_matter,
-    repairable,
-    write_draft,
-)
-from translator.drafting.gate import run_gate
-from translator.drafting.questions import gate_with_questions
+from translator.drafting.options import DEFAULT_MODEL
+from translator.drafting.result import Draft
+from translator.drafting.rounds import Answer, RoundRules, Rounds, RoundState, check_kind
 from translator.drafting.usage import Usage, cost_of
-from translator.errors import InputError, ModelServiceError, TranslatorError
+from translator.errors import InputError, ModelServiceError, OutputInvalid, Refused, TranslatorError
 from translator.fileio import write_atomic
 from translator.inputs import Problem
-from translator.kinds import spec_model
-from translator.outputs import mark_output_folder
+from translator.outputs import OutputPaths, mark_output_folder, write_draft
 from translator.rubric import Severity, Verdict
 from translator.sources import read_notes
 from translator.sources.model import Notes
@@ -73,7 +65,6 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 RUNNING = ("validating", "in_progress", "finalizing", "cancelling")
 ENDED = ("failed", "expired", "cancelled")
 
-Phase = Literal["extract", "draft", "repair"]
 ReportStatus = Literal["pending", "accepted", "rejected", "failed"]
 
 
@@ -83,14 +74,9 @@ class ReportState(BaseModel):
     path: str
     sha256: str  # the journal fingerprint's content hash: notes and front matter
     base: str  # output path without suffixes, relative to the output folder
-    kind: str
     status: ReportStatus = "pending"
-    round: int = 0  # the draft/repair round last asked for
-    chunks: int = 1  # extract requests (notes chunks)
-    findings: dict[str, Any] | None = None  # the merged extraction Findings
-    spec: dict[str, Any] | None = None  # the latest usable draft
-    problems: list[str] = Field(default_factory=list)  # what the next repair round is asked to fix
-    failure: str | None = None  # why the latest answer was unusable, if it was
+    rounds: RoundState  # the round machine's state: what the pending job asks of this report
+    requests: int = 0  # lines of the pending job that are this report's
     reason: str | None = None  # why the report failed
     usage: Usage = Field(default_factory=Usage)
     started: float = Field(default_factory=time.time)
@@ -101,8 +87,8 @@ class BatchState(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: Literal[1] = 1
-    phase: Phase
+    version: Literal[2] = 2
+    phase: str  # the step the current job asks (extract, draft, repair)
     round: int = 0
     batch_id: str | None = None  # null: the phase's job is not submitted yet
     input_file_id: str | None = None
@@ -127,6 +113,24 @@ class BatchState(BaseModel):
 
     def pending(self) -> list[tuple[int, ReportState]]:
         return [(i, r) for i, r in enumerate(self.reports) if r.status == "pending"]
+
+    @property
+    def rules(self) -> RoundRules:
+        return RoundRules(
+            verdict=self.verdict,
+            max_repairs=self.max_repairs,
+            engine=ENGINE,
+            model=self.model,
+            prompt_versions=self.prompt_versions,
+        )
+
+    def start(self, notes: Notes, kind: str | None) -> RoundState:
+        """A new report's round state, as a live draft starts it."""
+        return Rounds.start(notes, kind, self.rules).state
+
+    def rounds(self, notes: Notes, report: ReportState) -> Rounds:
+        """The report's round machine, over its saved state (changed in place)."""
+        return Rounds(notes, self.rules, report.rounds, usage=report.usage)
 
 
 @dataclass
@@ -193,8 +197,7 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
         problems=[{"path": p.path, "message": p.message} for p in problems],
         reports=[],
     )
-    namer = OutputNamer(mirror_root([a for a in arguments if a != "-"]))
-    bases = {path: namer.base(path) for path in files}  # names first, so collisions resolve in input order
+    bases = output_bases(arguments, files)
     notes_cache: dict[int, Notes] = {}
     for path in files:
         started = time.time()
@@ -204,11 +207,11 @@ def submit(arguments: Iterable[str], options: BatchOptions) -> Step:
             if journal.finished(path, (sha, ENGINE, model, state.prompt_versions), out_dir) is not None:
                 state.skipped += 1
                 continue
-            kind = choose_kind(options.kind, notes)
+            rounds = state.start(notes, options.kind)  # checks --kind and the front matter now
         except (TranslatorError, OSError) as exc:
             journal.record(_entry_failed(state, path, "", str(exc), started))
             continue
-        report = ReportState(path=path, sha256=sha, base=str(bases[path]), kind=kind, started=started)
+        report = ReportState(path=path, sha256=sha, base=str(bases[path]), rounds=rounds, started=started)
         notes_cache[len(state.reports)] = notes
         state.reports.append(report)
     client = _client(state.base_url, opts.api_key)
@@ -284,9 +287,7 @@ def collect(out_dir: Path, *, base_url: str | None = None, api_key: str | None =
     rows: dict[str, dict[str, Any]] = {}
     for file_id in (batch.output_file_id, batch.error_file_id):
         if file_id:
-            text = _api(
-                client, "download the batch results", lambda file_id=file_id: client.files.content(file_id).text
-            )
+            text: str = _api(client, "download the batch results", partial(_file_text, client, file_id))
             for line in text.splitlines():
                 try:
                     row = json.loads(line)
@@ -296,10 +297,6 @@ def collect(out_dir: Path, *, base_url: str | None = None, api_key: str | None =
                     rows[row["custom_id"]] = row
     finished_job = state.batch_id
     notes_cache = _advance(state, rows, out_dir, journal)
-    if state.phase == "extract":
-        state.phase, state.round = "draft", 0
-    else:
-        state.phase, state.round = "repair", state.round + 1
     state.batch_id = state.input_file_id = None
     state.requests = 0
     step = _submit_or_finish(state, out_dir, journal, client, notes_cache)
@@ -358,106 +355,62 @@ def _submit_or_finish(
 
 
 def _request_lines(state: BatchState, journal: Journal, notes_cache: dict[int, Notes]) -> list[str]:
-    from translator.drafting.chain import (
-        CHUNK_TOKENS,
-        draft_variables,
-        repair_variables,
-        split_notes,
-    )
-    from translator.drafting.findings import Findings
+    """The next request of every pending report, as Batch input lines; sets the job's phase."""
     from translator.drafting.service import structured_request
 
     lines: list[str] = []
-
-    def add(custom_id: str, step: str, variables: dict[str, Any], schema: type[BaseModel]) -> None:
-        body = structured_request(step, variables, schema, state.model)
-        lines.append(
-            json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}, ensure_ascii=False)
-        )
-
+    steps: list[tuple[str, int]] = []
     for index, report in state.pending():
         notes = notes_cache.get(index) or _reread(state, report, journal)
         if notes is None:
             continue
-        if state.phase == "extract":
-            chunks = split_notes(notes.text, CHUNK_TOKENS)
-            report.chunks = len(chunks)
-            for number, chunk in enumerate(chunks):
-                add(_custom_id(index, "extract", number), "extract", {"notes": chunk}, Findings)
-            continue
-        report.round = state.round
-        model = spec_model(report.kind)
-        if state.phase == "draft":
-            findings = Findings.model_validate(report.findings)
-            add(_custom_id(index, "draft", 0), "draft", draft_variables(report.kind, findings, notes.text), model)
-        else:
-            spec = model.model_validate(report.spec) if report.spec is not None else empty_spec(report.kind)
-            add(
-                _custom_id(index, "repair", state.round),
-                "repair",
-                repair_variables(spec, report.problems, notes.text),
-                model,
-            )
+        ask = state.rounds(notes, report).request()
+        report.requests = len(ask.parts)
+        steps.append((ask.step, ask.round))
+        for part, variables in enumerate(ask.parts):
+            body = structured_request(ask.step, variables, ask.schema, state.model)
+            line = {"custom_id": _custom_id(index, report, part), "method": "POST", "url": ENDPOINT, "body": body}
+            lines.append(json.dumps(line, ensure_ascii=False))
+    if steps:  # the reports move in step (one kind of request per job); name the job after it
+        state.phase = "+".join(sorted({step for step, _ in steps}))
+        state.round = max(number for _, number in steps)
     return lines
 
 
 def _advance(state: BatchState, rows: dict[str, dict[str, Any]], out_dir: Path, journal: Journal) -> dict[int, Notes]:
-    """Take every pending report one step on from the finished job's answers."""
-    from translator.drafting.chain import problem_lines
-    from translator.drafting.findings import Findings
-    from translator.drafting.service import (
-        OutputInvalid,
-        Refused,
-        parse_structured_response,
-    )
+    """Take every pending report one step on: the round machine judges the finished job's answers."""
+    return asyncio.run(_judge_all(state, rows, out_dir, journal))
+
+
+async def _judge_all(
+    state: BatchState, rows: dict[str, dict[str, Any]], out_dir: Path, journal: Journal
+) -> dict[int, Notes]:
+    from translator.drafting.service import parse_structured_response
 
     notes_cache: dict[int, Notes] = {}
-    verdict = state.verdict
     for index, report in state.pending():
-        if state.phase == "extract":
-            answers = [_answer(rows.get(_custom_id(index, "extract", n)), state, report) for n in range(report.chunks)]
-        else:
-            answers = [_answer(rows.get(_custom_id(index, state.phase, state.round)), state, report)]
+        bodies = [_answer(rows.get(_custom_id(index, report, part)), state, report) for part in range(report.requests)]
         notes = _reread(state, report, journal)
         if notes is None:
             continue
-        if state.phase == "extract":
-            merged: Findings | None = None
-            for body, error in answers:
-                try:
-                    if error is not None:
-                        raise OutputInvalid(error)
-                    part = parse_structured_response(body, Findings)
-                except (OutputInvalid, Refused) as exc:
-                    _fail(state, report, journal, f"the extract step's answer was unusable: {exc}")
-                    break
-                merged = part if merged is None else merged.merge(part)
-            else:
-                assert merged is not None
-                report.findings = merged.model_dump(mode="json")
-                notes_cache[index] = notes
-            continue
-        body, error = answers[0]
+        rounds = state.rounds(notes, report)
+        schema = rounds.request().schema
+        answers: list[Answer] = []
+        for body, error in bodies:
+            try:
+                if error is not None:
+                    raise OutputInvalid(error)
+                answers.append(parse_structured_response(body, schema))
+            except (OutputInvalid, Refused) as exc:
+                answers.append(exc)
         try:
-            if error is not None:
-                raise OutputInvalid(error)
-            spec = parse_structured_response(body, spec_model(report.kind))
-        except (OutputInvalid, Refused) as exc:  # a failed round, as OutputInvalid is in the live loop
-            report.failure = str(exc)
-            report.problems = [f"your previous answer was unusable: {report.failure}"]
-            if report.round >= state.max_repairs:
-                _write(state, report, notes, out_dir, journal)
-            else:
-                notes_cache[index] = notes
+            outcome = await rounds.answer(answers)
+        except TranslatorError as exc:  # a refusal or no usable findings, as in a live draft
+            _fail(state, report, journal, str(exc))
             continue
-        report.failure = None
-        report.spec = spec.model_dump(mode="json")
-        gate = run_gate(spec, notes.text, verdict=verdict, front_matter=notes_front_matter(notes))
-        problems = [] if gate.accepted else repairable(gate, spec, verdict)
-        if gate.accepted or not problems or report.round >= state.max_repairs:
-            _write(state, report, notes, out_dir, journal)
+        if isinstance(outcome, Draft):
+            _write(state, report, outcome, out_dir, journal)
         else:
-            report.problems = problem_lines(problems)
             notes_cache[index] = notes
     return notes_cache
 
@@ -466,7 +419,7 @@ def _answer(row: dict[str, Any] | None, state: BatchState, report: ReportState) 
     """One output line: the chat.completion body, or why there is none. Its usage is added to the report."""
     if row is None:
         return None, "the batch returned no result for this request"
-    response = row.get("response") if isinstance(row.get("response"), dict) else {}
+    response: dict[str, Any] = row["response"] if isinstance(row.get("response"), dict) else {}
     body = response.get("body")
     if isinstance(body, dict) and isinstance(body.get("usage"), dict):
         usage = body["usage"]
@@ -497,32 +450,12 @@ def _answer(row: dict[str, Any] | None, state: BatchState, report: ReportState) 
     return body, None
 
 
-def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, journal: Journal) -> None:
-    """Finish a report as the live path does (questions for the gaps, then the gate), write and journal it."""
-    opts = DraftOptions(engine="openai", model=state.model, verdict=state.verdict)
-    if report.spec is None:
-        result: Draft = failed_draft(
-            notes, report.kind, opts, report.usage, report.failure or "the model returned no usable spec", report.round
-        )
-    else:
-        spec = spec_model(report.kind).model_validate(report.spec)
-        gate = run_gate(spec, notes.text, verdict=opts.verdict, front_matter=notes_front_matter(notes))
-        if not gate.accepted:
-            spec, gate = gate_with_questions(
-                spec,
-                notes.text,
-                verdict=opts.verdict,
-                front_matter=notes_front_matter(notes),
-                expected=gate.report.concerns,
-            )
-        result = finished_draft(notes, spec, gate, engine="openai", opts=opts, usage=report.usage, rounds=report.round)
-        result.failure = report.failure
-    result.engine = ENGINE
-    result.prompt_versions = state.prompt_versions
+def _write(state: BatchState, report: ReportState, result: Draft, out_dir: Path, journal: Journal) -> None:
+    """Write and journal a finished report, as the live runner does."""
     paths = OutputPaths.beside(out_dir / f"{report.base}.spec.md")
     written = write_draft(result, paths.markdown, owned_by_folder=out_dir)
     report.status = "accepted" if result.accepted else "rejected"
-    report.findings = report.spec = None  # done: keep the state file small
+    report.rounds = RoundState(kind=report.rounds.kind)  # done: keep the state file small
     journal.record(
         Entry.of_draft(
             result,
@@ -541,23 +474,21 @@ def _write(state: BatchState, report: ReportState, notes: Notes, out_dir: Path, 
 
 def _fail(state: BatchState, report: ReportState, journal: Journal, reason: str) -> None:
     report.status, report.reason = "failed", _one_line(reason)
-    report.findings = report.spec = None
+    report.rounds = RoundState(kind=report.rounds.kind)
     entry = _entry_failed(state, report.path, report.sha256, reason, report.started)
-    entry.usage = report.usage
-    entry.kind = report.kind
+    entry.kind, entry.usage = report.rounds.kind, report.usage
     journal.record(entry)
 
 
 def _entry_failed(state: BatchState, path: str, sha256: str, reason: str, started: float) -> Entry:
-    return Entry(
+    return Entry.failed(
         path=path,
         sha256=sha256,
         engine=ENGINE,
         model=state.model,
         prompt_versions=state.prompt_versions,
-        status="failed",
-        reason=_one_line(reason),
-        seconds=round(time.time() - started, 3),
+        reason=reason,
+        seconds=time.time() - started,
     )
 
 
@@ -578,8 +509,9 @@ def _finish(state: BatchState, out_dir: Path, journal: Journal) -> Step:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _custom_id(index: int, phase: str, number: int) -> str:
-    return f"r{index}-{phase}-{number}"
+def _custom_id(index: int, report: ReportState, part: int) -> str:
+    """The id of one line: the report, the step and round its machine awaits, and the part."""
+    return f"r{index}-{report.rounds.step}-{report.rounds.round}-{part}"
 
 
 def _reread(state: BatchState, report: ReportState, journal: Journal) -> Notes | None:
@@ -641,6 +573,10 @@ def _api(client: Any, what: str, call: Callable[[], T]) -> T:
         raise ModelServiceError(f"{where} could not {what} ({exc.status_code}): {_one_line(exc.message)}") from None
     except openai.APIConnectionError:
         raise ModelServiceError(f"cannot reach {where} to {what}; check --base-url and the network") from None
+
+
+def _file_text(client: Any, file_id: str) -> str:
+    return str(client.files.content(file_id).text)
 
 
 def _counts(batch: Any) -> dict[str, int]:

@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from translator.batch.journal import Entry, Journal, notes_fingerprint
 from translator.batch.limiter import RateLimiter
 from translator.batch.lock import OutputLock
-from translator.batch.naming import OutputNamer, mirror_root
+from translator.batch.naming import output_bases
 from translator.batch.report import check_corpus_targets, write_corpus_report
 from translator.drafting.api import DEFAULT_MODEL, DraftOptions, adraft, check_kind, model_session, served_locally
 from translator.drafting.gate_pool import gates_off_loop
@@ -29,6 +29,9 @@ from translator.inputs import Problem, Skipped, expand_inputs
 from translator.outputs import OutputPaths, carries_marker, is_output_folder, mark_output_folder, write_draft
 from translator.sources import SUPPORTED_SUFFIXES, read_notes
 from translator.sources.text import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from translator.drafting.service import ModelSession
 
 Outcome = Literal["accepted", "rejected", "failed", "skipped"]
 
@@ -173,8 +176,7 @@ async def _run(
     A worker never dies outside its try: an output or journal that cannot be written stops the
     batch (every worker then drains the queue without drafting, so the producer never blocks)."""
     out_dir = options.out_dir
-    namer = OutputNamer(mirror_root([a for a in arguments if a != "-"]))
-    bases = {path: namer.base(path) for path in files}  # names first, so collisions resolve in input order
+    bases = output_bases(arguments, files)  # names first, so collisions resolve in input order
     progress = Progress(total=len(files))
     notify = on_progress or (lambda _: None)
     session = _session(opts, options) if engine == "openai" else None
@@ -274,7 +276,7 @@ async def _one(
     engine: str,
     model: str | None,
     versions: str | None,
-    session: object | None,
+    session: ModelSession | None,
     progress: Progress,
 ) -> Outcome:
     started = time.monotonic()
@@ -310,15 +312,14 @@ async def _one(
 
 
 def _failed(path: str, engine: str, model: str | None, versions: str | None, reason: str, started: float) -> Entry:
-    return Entry(
+    return Entry.failed(
         path=path,
         sha256="",
         engine=engine,
         model=model,
         prompt_versions=versions,
-        status="failed",
-        reason=" ".join(reason.split()),
-        seconds=round(time.monotonic() - started, 3),
+        reason=reason,
+        seconds=time.monotonic() - started,
     )
 
 
@@ -334,6 +335,6 @@ def _prompt_versions() -> str:
     return prompt_versions()
 
 
-def _session(opts: DraftOptions, options: BatchOptions) -> object:
+def _session(opts: DraftOptions, options: BatchOptions) -> ModelSession:
     # Always a limiter, even without --rpm/--tpm: a 429 heard by one worker pauses them all.
     return model_session(opts, throttle=RateLimiter(rpm=options.rpm, tpm=options.tpm))

@@ -4,17 +4,9 @@ Importing this package does not import openai or LangChain; the OpenAI engine lo
 it first runs.
 """
 
-from translator.drafting.api import (
-    DEFAULT_MODEL,
-    Draft,
-    DraftOptions,
-    OutputPaths,
-    adraft,
-    default_output,
-    draft,
-    with_sources,
-    write_draft,
-)
+from translator.drafting.api import OutputPaths, adraft, default_output, draft, with_sources, write_draft
+from translator.drafting.options import DEFAULT_MODEL, DraftOptions
+from translator.drafting.result import Draft
 from translator.drafting.usage import Usage
 
 __all__ = [

@@ -53,6 +53,8 @@ class ModeMemory:
 
     def get(self, server: str, model: str) -> str | None:
         with self._lock:
+            if self._db is None and not self.path.exists():
+                return None  # nothing learned yet: reading must not create the file (--no-cache leaves no trace)
             try:
                 row = (
                     self._connect()

@@ -1,8 +1,9 @@
-"""The LLM drafting chain: extract -> (classify) -> draft -> gate -> repair, as LCEL steps.
+"""The live drafting chain: each request of the round machine as an LCEL step, awaited.
 
 Each step is ``prompt | model call`` where the model call goes through the ModelSession (one
-retry policy, one cache, one usage ledger). The gate is code (translator.drafting.gate); no
-model output can change its verdict.
+retry policy, one cache, one usage ledger). What to ask next, and what an answer means, is the
+round machine's (translator.drafting.rounds); the gate is code, so no model output can change
+its verdict.
 """
 
 from __future__ import annotations
@@ -11,24 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel
 
-from translator.drafting.findings import Findings, KindChoice
 from translator.drafting.prompts import load_prompt
+from translator.drafting.result import Draft
+from translator.drafting.rounds import Answer, Ask, Rounds
 from translator.drafting.service import ModelSession
-from translator.drafting.tokens import estimate_tokens
-from translator.kinds import SPEC_KINDS, SpecBase, spec_model
-from translator.rubric import load_rubric, load_vocabulary
-from translator.rubric.report import Finding
-
-# Notes longer than this are split for extraction and the findings merged; the draft step then
-# works from the findings alone.
-CHUNK_TOKENS = 12_000
+from translator.errors import OutputInvalid, Refused
 
 
-def _step(session: ModelSession, step: str, schema: type) -> Runnable[dict[str, Any], Any]:
+def _step(session: ModelSession, step: str, schema: type[BaseModel]) -> Runnable[dict[str, Any], BaseModel]:
     prompt = load_prompt(step).template
 
-    async def call(variables: dict[str, Any]) -> Any:
+    async def call(variables: dict[str, Any]) -> BaseModel:
         return await session.structured(step, prompt, variables, schema)
 
     return RunnableLambda(call, name=step)
@@ -39,108 +35,23 @@ class DraftingChain:
         self.session = session
         self.on_step = on_step or (lambda _: None)
 
-    async def extract(self, notes: str) -> Findings:
-        self.on_step("extracting findings")
-        extract = _step(self.session, "extract", Findings)
-        chunks = split_notes(notes, CHUNK_TOKENS)
-        findings = await extract.ainvoke({"notes": chunks[0]})
-        for chunk in chunks[1:]:
-            findings = findings.merge(await extract.ainvoke({"notes": chunk}))
-        return findings
+    async def ask(self, request: Ask) -> list[Answer]:
+        """Send each part of ``request`` in turn; an unusable answer or a refusal comes back as
+        data, for the round machine to judge (the parts after it are not sent)."""
+        self.on_step(request.label)
+        step = _step(self.session, request.step, request.schema)
+        answers: list[Answer] = []
+        for variables in request.parts:
+            try:
+                answers.append(await step.ainvoke(variables))
+            except (OutputInvalid, Refused) as exc:
+                answers.append(exc)
+                break
+        return answers
 
-    async def classify(self, findings: Findings) -> str:
-        self.on_step("choosing the spec kind")
-        kinds = "\n".join(f"- {kind}: {load_rubric(kind).description}" for kind in SPEC_KINDS)
-        choice = await _step(self.session, "classify", KindChoice).ainvoke(
-            {"kinds": kinds, "findings": findings.model_dump_json(indent=1)}
-        )
-        return str(choice.kind)
-
-    async def draft(self, kind: str, findings: Findings, notes: str) -> SpecBase:
-        self.on_step(f"drafting the {kind} spec")
-        return await _step(self.session, "draft", spec_model(kind)).ainvoke(draft_variables(kind, findings, notes))
-
-    async def repair(self, spec: SpecBase, problems: list[Finding] | list[str], notes: str) -> SpecBase:
-        self.on_step("repairing the draft")
-        return await _step(self.session, "repair", spec_model(spec.kind)).ainvoke(
-            repair_variables(spec, problems, notes)
-        )
-
-
-def draft_variables(kind: str, findings: Findings, notes: str) -> dict[str, str]:
-    """The variables of the draft prompt (shared by the live chain and the Batch API mode)."""
-    return {**kind_variables(kind), "findings": findings.model_dump_json(indent=1), "notes": _notes_for_prompt(notes)}
-
-
-def repair_variables(spec: SpecBase, problems: list[Finding] | list[str], notes: str) -> dict[str, str]:
-    """The variables of the repair prompt (shared by the live chain and the Batch API mode)."""
-    return {
-        **kind_variables(spec.kind),
-        "spec": spec.model_dump_json(indent=1, exclude={"unfiled"}),  # not the model's to fill
-        "findings": "\n".join(f"- {line}" for line in problem_lines(problems)),
-        "notes": _notes_for_prompt(notes),
-    }
-
-
-def problem_lines(problems: list[Finding] | list[str]) -> list[str]:
-    """Problems for a repair round, as the lines the repair prompt lists."""
-    return [p if isinstance(p, str) else _describe(p) for p in problems]
-
-
-def kind_variables(kind: str) -> dict[str, str]:
-    """The kind's name, description and concern requirements, from its rubric and the vocabulary."""
-    rubric = load_rubric(kind)
-    vocabulary = load_vocabulary()
-    model = spec_model(kind)
-    lines = []
-    for concern in model.concern_order:
-        needs = [
-            " AND ".join("(" + " or ".join(vocabulary.signals[s].label for s in group) + ")" for group in c.require)
-            for c in rubric.criteria
-            if c.concern == concern and c.check == "concern_adequate" and c.decides_status
-        ]
-        requirement = f"; must name {'; '.join(needs)}" if needs else ""
-        lines.append(
-            f"- {concern} ({vocabulary.concerns[concern].title}){requirement}. If unsettled, ask: {vocabulary.concerns[concern].question}"
-        )
-    return {
-        "kind": kind,
-        "kind_title": rubric.title,
-        "kind_description": rubric.description,
-        "concerns": "\n".join(lines),
-    }
-
-
-def split_notes(notes: str, chunk_tokens: int) -> list[str]:
-    """Split long notes at paragraph boundaries into parts of at most ``chunk_tokens`` (estimated)."""
-    if estimate_tokens(notes) <= chunk_tokens:
-        return [notes]
-    limit = chunk_tokens * 4
-    chunks: list[str] = []
-    current = ""
-    for paragraph in notes.split("\n\n"):
-        while len(paragraph) > limit:  # one huge paragraph: cut it
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(paragraph[:limit])
-            paragraph = paragraph[limit:]
-        if len(current) + len(paragraph) + 2 > limit and current:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n\n{paragraph}" if current else paragraph
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _notes_for_prompt(notes: str) -> str:
-    if estimate_tokens(notes) <= CHUNK_TOKENS:
-        return notes
-    return "(The notes are too long to repeat here; work from the findings above.)"
-
-
-def _describe(finding: Finding) -> str:
-    where = f" (line {finding.line})" if finding.line else ""
-    concern = f"[{finding.concern}] " if finding.concern else ""
-    return f"{concern}{finding.message}{where}"
+    async def run(self, rounds: Rounds) -> Draft:
+        """Step the round machine until it hands back the draft."""
+        outcome: Ask | Draft = rounds.request()
+        while isinstance(outcome, Ask):
+            outcome = await rounds.answer(await self.ask(outcome))
+        return outcome

@@ -53,10 +53,10 @@ from tenacity import (
 
 from translator.drafting.cache import CallCache, cache_key
 from translator.drafting.capabilities import MODES, ModeMemory, is_capability_error
-from translator.drafting.prompts import load_prompt
+from translator.drafting.prompts import load_prompt, prompt_text
 from translator.drafting.tokens import estimate_tokens
 from translator.drafting.usage import Usage, cost_of
-from translator.errors import ModelServiceError
+from translator.errors import ModelServiceError, OutputInvalid, Refused
 
 STRUCTURED_METHODS = {
     "json_schema": "json_schema",
@@ -122,14 +122,6 @@ def _tls_context() -> ssl.SSLContext:
 @cache
 def _schema_json(schema: type[BaseModel]) -> str:
     return json.dumps(schema.model_json_schema(), sort_keys=True)
-
-
-class OutputInvalid(Exception):
-    """The model answered, but not with output that fits the schema (malformed, truncated, empty)."""
-
-
-class Refused(Exception):
-    """The model refused, or its output was filtered."""
 
 
 class _Unsupported(Exception):
@@ -534,9 +526,7 @@ class _AnswerUsage(BaseCallbackHandler):
 def _json_instructions(schema: type[BaseModel]) -> BaseMessage:
     from langchain_core.messages import SystemMessage
 
-    return SystemMessage(
-        content="Answer with one JSON object only, no prose, matching this JSON schema:\n" + _schema_json(schema)
-    )
+    return SystemMessage(content=prompt_text("json_mode", schema=_schema_json(schema)))
 
 
 def _mode_request(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from translator.errors import InputError, TranslatorError
-from translator.inputs import STDIN, Problem, Skipped, expand_inputs
+from translator.inputs import STDIN, Problem, Skipped, expand_inputs, refuse_a_path_as_text
 from translator.outputs import INDEX_NAME, carries_marker, is_output_folder
 from translator.rubric.loader import load_rubric
 from translator.rubric.model import Rubric
@@ -35,9 +35,13 @@ def score(
     default_kind: str | None = None,
     verdict: Verdict = Verdict(),
 ) -> DocumentReport:
-    """Score a spec: a Path is read as a file, a str is the Markdown itself."""
+    """Score a spec: a Path is read as a file, a str is the Markdown itself.
+
+    A str that names an existing file is refused (InputError): pass a Path, or call score_file()
+    for a file and score_text() for Markdown."""
     if isinstance(source, Path):
         return score_file(source, kind=kind, rubric=rubric, default_kind=default_kind, verdict=verdict)
+    refuse_a_path_as_text(source, instead=f"pass Path({source.strip()!r}) or call score_file() to score the file")
     return score_text(source, kind=kind, rubric=rubric, default_kind=default_kind, verdict=verdict)
 
 
