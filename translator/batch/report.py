@@ -16,7 +16,7 @@ SCHEMA_VERSION = 1
 
 
 def build_summary(journal: Journal, inputs: list[str], problems: list[Problem]) -> dict[str, object]:
-    files = []
+    files: list[dict[str, object]] = []
     usage = Usage()
     lacking: Counter[str] = Counter()
     statuses: Counter[str] = Counter()

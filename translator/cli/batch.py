@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from translator.cli.console import err, out
 from translator.config import load_config
 from translator.errors import InputError
+
+if TYPE_CHECKING:
+    from translator.batch.runner import BatchOptions
+    from translator.batch.runner import Progress as BatchProgress
 
 _EPILOG = (
     "Outputs mirror the input folders: <name>.spec.md + .spec.json when accepted, <name>.rejected.md + "
@@ -188,7 +194,7 @@ def _report_counts(progress) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def _with_progress(inputs, options, run_batch):  # type: ignore[no-untyped-def]
+def _with_progress(inputs: list[str], options: BatchOptions, run_batch: Callable[..., Any]) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -212,7 +218,7 @@ def _with_progress(inputs, options, run_batch):  # type: ignore[no-untyped-def]
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task("batch", total=None, accepted=0, rejected=0, failed=0, tokens=0, cost="")
 
-        def update(progress) -> None:  # type: ignore[no-untyped-def]
+        def update(progress: BatchProgress) -> None:
             usage = progress.usage
             cost = "" if usage.cost_usd is None else f"${usage.cost_usd:.3f}"
             bar.update(

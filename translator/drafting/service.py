@@ -455,7 +455,7 @@ class ModelSession:
         key = (schema, method)
         runnable = self._structured.get(key)
         if runnable is None:
-            runnable = self._structured[key] = self.chat.with_structured_output(schema, method=method)
+            runnable = self._structured[key] = self.chat.with_structured_output(schema, method=method)  # type: ignore[arg-type]
         return runnable
 
     def _before_sleep(self, state: RetryCallState) -> None:
