@@ -114,13 +114,15 @@ def test_the_chain_runs_on_the_real_server_and_its_mode_is_remembered(llama: obj
 
 def _nothing_invented_is_accepted(result: object) -> None:
     if result.accepted:  # type: ignore[attr-defined]
-        assert result.grounding == []  # type: ignore[attr-defined]
+        assert result.grounding.findings == []  # type: ignore[attr-defined]
         body = result.markdown.split("## Open questions")[0]  # type: ignore[attr-defined]
         for number in re.findall(r"\d+(?:\.\d+)?", body):
             assert number in NOTES, f"{number} is in the accepted spec but not in the notes"
     else:
-        for finding in result.grounding:  # type: ignore[attr-defined]
+        for finding in result.grounding.findings:  # type: ignore[attr-defined]
             assert finding.rule == "grounding"
+        # and every claim the model made that the notes do not support is marked so
+        assert all(claim.status in ("grounded", "ungrounded") for claim in result.grounding.claims)  # type: ignore[attr-defined]
 
 
 def _children(pid: int) -> list[int]:
