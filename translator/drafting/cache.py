@@ -30,6 +30,17 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
+def open_cache_db(path: Path, table: str) -> sqlite3.Connection:
+    """The cache database, shared by the call cache and the remembered structured-output modes:
+    one file, opened one way (WAL, a 30 s busy timeout for concurrent batch workers), with
+    ``table`` (a CREATE TABLE IF NOT EXISTS statement) in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(table)
+    return db
+
+
 class CallCache:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_cache_path()
@@ -38,11 +49,9 @@ class CallCache:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL DEFAULT (unixepoch()))"
+            self._db = open_cache_db(
+                self.path,
+                "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL DEFAULT (unixepoch()))",
             )
         return self._db
 

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from translator.drafting.cache import default_cache_path
+from translator.drafting.cache import default_cache_path, open_cache_db
 
 # The fallback order: the strictest mode first, then what compatible servers commonly take
 # instead (llama.cpp: a json_object with a schema, grammar-constrained), then tool calling,
@@ -43,11 +43,10 @@ class ModeMemory:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            self._db.execute(
+            self._db = open_cache_db(
+                self.path,
                 "CREATE TABLE IF NOT EXISTS structured_modes (server TEXT NOT NULL, model TEXT NOT NULL, "
-                "mode TEXT NOT NULL, PRIMARY KEY (server, model))"
+                "mode TEXT NOT NULL, PRIMARY KEY (server, model))",
             )
         return self._db
 
