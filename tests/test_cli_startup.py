@@ -18,8 +18,8 @@ from translator.cli import COMMANDS, load_command
 GOOD = Path(__file__).parent / "fixtures" / "specs" / "good-model-change.md"
 
 # Third-party packages the score path may load: typer (and pydantic, which typer itself uses to
-# coerce parameters; the rubric and report models use it too), the Markdown parser and YAML.
-# pyromark and re2 are the scorer's planned parser and signal matcher.
+# coerce parameters; the rubric and report models use it too), the Markdown parser (pyromark),
+# the signal matcher (re2) and YAML.
 SCORE_PACKAGES = {
     "Stemmer",  # PyStemmer: the rubric's normalised word forms
     "typer",
@@ -31,9 +31,6 @@ SCORE_PACKAGES = {
     "annotated_types",
     "typing_inspection",
     "yaml",
-    "markdown_it",
-    "mdit_py_plugins",
-    "mdurl",
     "pyromark",
     "re2",
 }
@@ -95,7 +92,7 @@ def test_score_table_adds_only_rich_and_the_renderer() -> None:
 def test_help_imports_no_command() -> None:
     ours, third_party = imported_by(["--help"])
     assert ours == {"translator", "translator.cli", "translator.errors"}
-    assert not third_party & {"rich", "pydantic", "markdown_it", "yaml", "openai", "langchain_core"}
+    assert not third_party & {"rich", "pydantic", "pyromark", "markdown_it", "yaml", "openai", "langchain_core"}
 
 
 def test_each_command_is_listed_with_the_first_line_of_its_own_help() -> None:

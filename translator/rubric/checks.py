@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 
 from translator.rubric.document import Block, Document
 from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher
+from translator.rubric.matrix import any_match
 from translator.rubric.model import Criterion, Rubric, Vocabulary, combine, compile_all
 from translator.rubric.registry import NoParams, Params, register
 from translator.rubric.report import Finding
@@ -143,6 +144,8 @@ def placeholders(ctx: CheckContext, criterion: Criterion, params: PlaceholdersPa
     for block in ctx.doc.blocks:
         if block.index in ctx.matcher.unsettled:
             continue  # a TODO quoted under "Open questions" is the question, not a placeholder
+        if params.signal not in ctx.matcher.raw_row(block):
+            continue  # the matrix says no placeholder: no need to look for where
         for match in regex.finditer(block.text):
             line = block.line_at(match.start())
             if line not in seen_lines:
@@ -169,8 +172,11 @@ def vague_claims(ctx: CheckContext, criterion: Criterion, params: VagueClaimsPar
     # Phrases are words: each starts at a word boundary.
     phrases = tuple(rf"\b{p}" for p in params.phrases)
     on_lowered, on_original = _alternation(phrases, lowered=True), _alternation(phrases)
+    anywhere = any_match(phrases)
     found: list[Finding] = []
     for block in ctx.doc.blocks:
+        if not anywhere(block.text):
+            continue
         text, regex = block.text.lower(), on_lowered
         if len(text) != len(block.text):  # a few Unicode letters change length when lowered
             text, regex = block.text, on_original
@@ -198,11 +204,12 @@ def _sentence_around(text: str, start: int, end: int) -> str:
 @register("so_what", params=SoWhatParams)
 def so_what(ctx: CheckContext, criterion: Criterion, params: SoWhatParams) -> list[Finding]:
     deltas = _alternation(tuple(params.deltas))
-    consequences = _alternation(tuple(params.consequences))
+    has_delta = any_match(tuple(params.deltas))
+    has_consequence = any_match(tuple(params.consequences))
     blocks = ctx.doc.blocks
     found: list[Finding] = []
     for block in blocks:
-        if block.kind == "table_row":
+        if block.kind == "table_row" or not has_delta(block.text):
             continue  # a results table reports; its consequence belongs in the prose around it
         match = deltas.search(block.text)
         if match is None:
@@ -211,7 +218,7 @@ def so_what(ctx: CheckContext, criterion: Criterion, params: SoWhatParams) -> li
         nearby = [block.text]
         if following is not None and following.section == block.section:
             nearby.append(following.text)
-        if not any(consequences.search(text) for text in nearby):
+        if not any(has_consequence(text) for text in nearby):
             message = f'{criterion.message} ("{match.group(0).strip()}")'
             found.append(finding(criterion, block.line_at(match.start()), message))
     return found

@@ -12,17 +12,14 @@ from __future__ import annotations
 import bisect
 import html
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
+from translator.rubric.events import Token, block_tokens
 from translator.rubric.words import stem_text
 from translator.sources.text import split_front_matter
-
-_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 _SUPPRESSION = re.compile(r"<!--\s*translator:\s*(disable|enable)\s*=\s*([\w\-, ]+?)\s*-->", re.I)
 _NUMBERING = re.compile(r"^\s*(?:(?:section|step|part|phase)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]\s+", re.I)
@@ -131,8 +128,20 @@ def parse_document(source: str, path: str | None = None) -> Document:
     Front matter is read by the same reader as the notes' (one set of rules and messages for
     both). Its lines become blank lines for the parser, so every line number stays the file's.
     """
+    return build_document(source, path, block_tokens)
+
+
+def build_document(source: str, path: str | None, tokens_of: Callable[[str], Sequence[Token]]) -> Document:
+    """The Document of ``source`` from the token stream ``tokens_of`` gives (pyromark's, via
+    events.py; the parser-equivalence test passes markdown-it's)."""
     front_matter, rest, consumed = split_front_matter(source, path or "<text>")
-    tokens = _PARSER.parse("\n" * consumed + rest if consumed else source)
+    text = "\n" * consumed + rest if consumed else source
+    # Line breaks as markdown-it normalises them, so that line numbers mean the same to both.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
+    tokens = tokens_of(text)
     builder = _Builder(path)
     builder.front_matter = front_matter
     builder.walk(tokens)
@@ -163,7 +172,7 @@ class _Builder:
             )
         )
 
-    def walk(self, tokens: list[Token]) -> None:
+    def walk(self, tokens: Sequence[Token]) -> None:
         list_depth = 0
         ordered: list[bool] = []
         # For each open list item, the index of its first block (None until it has one).

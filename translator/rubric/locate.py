@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from translator.rubric.document import Block, Document, Section, normalise_phrase
+from translator.rubric.matrix import signal_set
 from translator.rubric.model import Signal, Vocabulary
 from translator.rubric.report import ConcernResult
 from translator.rubric.words import stem_phrase, stem_text
@@ -54,51 +55,77 @@ class Resolution:
 
 
 class SignalMatcher:
-    """Signal look-ups on blocks, cached per (block, signal): every check shares one matcher.
+    """Signal look-ups on blocks: every check shares one matcher.
 
-    Whether a block matches a signal depends on its text alone, so with ``doc`` the cache lives
-    on that document and every matcher over it shares the answers (the drafter files the notes
-    with one matcher, then judges them with another).
+    The first question about a block computes its row of the signal matrix (matrix.py: every
+    signal that hits the block, in one pass), and every later question is a lookup. Whether a
+    block matches a signal depends on its text alone, so with ``doc`` the rows live on that
+    document and every matcher over it shares them (the drafter files the notes with one
+    matcher, then judges them with another).
     """
 
     def __init__(self, vocabulary: Vocabulary, doc: Document | None = None) -> None:
         self.vocabulary = vocabulary
+        self.signals = signal_set(vocabulary.signals)
         self.doc = doc
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
         caches = (
-            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}))
+            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}, {}))
             if doc is not None
-            else ({}, {}, {}, {})
+            else ({}, {}, {}, {}, {})
         )
-        self._cache: dict[tuple[int, str, bool], bool] = caches[0]
+        self._rows: dict[tuple[int, bool], frozenset[str]] = caches[0]
         self._text_cache: dict[tuple[int, bool], str] = caches[1]
-        self._lower_cache: dict[tuple[int, bool], str] = caches[2]
-        self._stem_cache: dict[tuple[int, bool], str] = caches[3]
+        self._field_rows: dict[tuple[int, bool], frozenset[str]] = caches[2]
+        self._text_rows: dict[str, frozenset[str]] = caches[3]
+        self._raw_rows: dict[int, frozenset[str]] = caches[4]
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
         "At what cadence is the table refreshed?" is not lineage."""
+        return signal in self.signals_of(block, body_only)
+
+    def signals_of(self, block: Block, body_only: bool = False) -> frozenset[str]:
+        """Every signal ``block`` matches: its row, and for a table row the signals its header
+        cells name (a cell under "System response" is a handling). None for a question."""
         if block.is_question or block.index in self.unsettled:
-            return False
-        key = (block.index, signal, body_only)
-        hit = self._cache.get(key)
-        if hit is None:
-            text = self.unhedged(block, body_only)
-            definition = self.vocabulary.signals[signal]
-            fast = definition.lower_regex
-            if not text or not definition.patterns:
-                hit = False
-            elif fast is not None:
-                hit = bool(fast.search(self._lowered(block, body_only, text)))
+            return frozenset()
+        row = self.row(block, body_only)
+        if block.header and not block.is_header:
+            key = (block.index, body_only)
+            found = self._field_rows.get(key)
+            if found is None:
+                named = {n for n, s in self.vocabulary.signals.items() if s.fields and self._by_field(block, s)}
+                found = self._field_rows[key] = row | named if named else row
+            return found
+        return row
+
+    def row(self, block: Block, body_only: bool = False) -> frozenset[str]:
+        """The signals whose patterns or word phrases match the block's unhedged text (its
+        body after a lead-in, with ``body_only``)."""
+        key = (block.index, body_only)
+        row = self._rows.get(key)
+        if row is None:
+            raw = block.body if body_only else block.text
+            hits = set(self.raw_row(block)) if not body_only else self.signals.pattern_hits(raw, raw.lower())
+            if "hedge" in hits:  # the row is of the text without its hedged sentences
+                text = self.unhedged(block, body_only)
+                hits = self.signals.pattern_hits(text, text.lower()) if text else set()
+                stemmed = stem_text(text)
             else:
-                hit = bool(definition.regex.search(text))
-            if not hit and text and definition.words:
-                words = definition.word_regex
-                hit = words is not None and bool(words.search(self._stemmed(block, body_only, text)))
-            if not hit and definition.fields and block.header and not block.is_header:
-                hit = self._by_field(block, definition)
-            self._cache[key] = hit
-        return hit
+                text = self._text_cache.setdefault(key, raw)
+                stemmed = self.doc.stemmed(block) if not body_only and self.doc is not None else stem_text(raw)
+            row = self._rows[key] = frozenset(hits | self.signals.word_hits(stemmed)) if text else frozenset()
+        return row
+
+    def raw_row(self, block: Block) -> frozenset[str]:
+        """The signals whose patterns match the block's whole text, hedged sentences and
+        questions included (a placeholder is one wherever it stands)."""
+        row = self._raw_rows.get(block.index)
+        if row is None:
+            text = block.text
+            row = self._raw_rows[block.index] = frozenset(self.signals.pattern_hits(text, text.lower()))
+        return row
 
     def _by_field(self, block: Block, definition: Signal) -> bool:
         """A row's cell under a header that names this signal ("System response") is one."""
@@ -112,26 +139,12 @@ class SignalMatcher:
 
     def text_has(self, text: str, signal: str) -> bool:
         """Whether ``text`` (a part of a block, such as the handling after "X → ") matches."""
-        definition = self.vocabulary.signals[signal]
-        if definition.patterns and definition.regex.search(text):
-            return True
-        words = definition.word_regex
-        return bool(words is not None and words.search(stem_text(text)))
-
-    def _stemmed(self, block: Block, body_only: bool, text: str) -> str:
-        key = (block.index, body_only)
-        stemmed = self._stem_cache.get(key)
-        if stemmed is None:
-            stemmed = self.doc.stemmed(block) if text is block.text and self.doc is not None else stem_text(text)
-            self._stem_cache[key] = stemmed
-        return stemmed
-
-    def _lowered(self, block: Block, body_only: bool, text: str) -> str:
-        key = (block.index, body_only)
-        lowered = self._lower_cache.get(key)
-        if lowered is None:
-            lowered = self._lower_cache[key] = text.lower()
-        return lowered
+        row = self._text_rows.get(text)
+        if row is None:
+            row = self._text_rows[text] = frozenset(
+                self.signals.pattern_hits(text, text.lower()) | self.signals.word_hits(stem_text(text))
+            )
+        return signal in row
 
     def unhedged(self, block: Block, body_only: bool = False) -> str:
         """The block's text without its hedged sentences ("not decided", "no idea"): uncertain
@@ -147,16 +160,23 @@ class SignalMatcher:
         return text
 
     def meets_all(self, blocks: list[Block], groups: list[list[str]]) -> bool:
-        """Whether every group is matched somewhere in ``blocks``; stops at the first that is not."""
-        return all(any(self.block_has(block, signal) for block in blocks for signal in group) for group in groups)
+        """Whether every group is matched somewhere in ``blocks``."""
+        hits = self._union(blocks, ())
+        return all(any(signal in hits for signal in group) for group in groups)
 
     def groups_met(self, blocks: list[Block], groups: list[list[str]], lead_ins: set[int]) -> list[list[str]]:
-        """The groups no block of ``blocks`` satisfies (empty list: all met)."""
-        return [
-            group
-            for group in groups
-            if not any(self.block_has(block, signal, block.index in lead_ins) for block in blocks for signal in group)
-        ]
+        """The groups no block of ``blocks`` satisfies (empty list: all met); a lead-in block
+        is judged by its body."""
+        hits = self._union(blocks, lead_ins)
+        return [group for group in groups if not any(signal in hits for signal in group)]
+
+    def _union(self, blocks: list[Block], lead_ins: set[int] | tuple[()]) -> frozenset[str] | set[str]:
+        if len(blocks) == 1:
+            return self.signals_of(blocks[0], blocks[0].index in lead_ins)
+        hits: set[str] = set()
+        for block in blocks:
+            hits |= self.signals_of(block, block.index in lead_ins)
+        return hits
 
 
 _ALIAS_INDEXES: dict[int, dict[str, frozenset[str]]] = {}
