@@ -279,7 +279,14 @@ def test_sigkill_then_rerun_repeats_no_finished_files_calls(tmp_path: Path) -> N
         (reports / f"{name}.md").write_text(EXAMPLE.read_text() + f"\n\nCopy for {name}.\n")
         names.append(name)
     server, base_url, log = _start_server(tmp_path, latency_ms=150)
-    env = {**os.environ, "OPENAI_API_KEY": "test-key", "TRANSLATOR_CACHE_DIR": str(tmp_path / "cache")}
+    # PYTHONPATH: the batch runs from tmp_path, and must import the translator under test (the
+    # one the fake server's responders use), not whichever checkout is installed.
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "test-key",
+        "TRANSLATOR_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": str(ROOT),
+    }
     command = [
         sys.executable,
         "-m",

@@ -82,14 +82,23 @@ def test_questions_quote_the_notes_own_words_and_never_an_empty_quote() -> None:
     assert result.quoting_rate >= 0.80, result.questions_quoting
 
 
-def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given() -> None:
-    # The detector is the scorer's (translator.rubric.scoring.detect_kind); the lead improves it
-    # in parallel (issue 13 target: 90% on eval_sets/notes). This records the figure and checks
-    # that every note's kind was judged by it.
-    result = notes_results(NOTES)
+@pytest.mark.parametrize(
+    ("folder", "right_at_least"),
+    # Measured (issue 13, item 3): dev notes 30/31 (was 21/31), held-out notes 7/11 (was 6/11).
+    # Regression floors; the issue-13 target is 90% on eval_sets/notes.
+    [(NOTES, 30), (NOTES_BLIND, 7)],
+    ids=["notes", "blind"],
+)
+def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given(folder: Path, right_at_least: int) -> None:
+    # The drafter's detection (translator.drafting.rounds.detect_notes_kind: the scorer's
+    # detect_kind, with the notes' front matter title), on notes read by translator.sources.
+    result = notes_results(folder)
     print(_issue13_line("kind detection", result))
     assert sum(result.kind_sources.values()) == result.notes
     assert result.kinds_right + len(result.kind_errors) == result.notes
+    assert result.kinds_right >= right_at_least, result.kind_errors if folder == NOTES else result.kinds_right
+    if folder == NOTES:
+        assert result.kind_rate >= 0.90, result.kind_errors
 
 
 def test_filing_precision_on_the_labelled_subset() -> None:

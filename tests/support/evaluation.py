@@ -228,8 +228,8 @@ def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) ->
     written blind for issue 13 (their names start with "b"), or only the original ones."""
     from translator.drafting import draft
     from translator.drafting.offline import file_statements
+    from translator.drafting.rounds import detect_notes_kind, kind_source_of
     from translator.rubric.document import parse_document
-    from translator.rubric.scoring import choose_rubric
     from translator.sources import read_notes
 
     result = NotesResult()
@@ -240,12 +240,14 @@ def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) ->
         result.notes += 1
         notes = read_notes(folder / entry["file"])
         doc = parse_document(notes.text)
-        choice = choose_rubric(doc)
-        result.kind_sources[choice.kind_source] += 1
-        if choice.rubric.kind == entry["kind"]:
+        # The drafter's own detection (what it runs with no --kind and no front matter kind:),
+        # measured on every note, those that declare their kind too.
+        detected = detect_notes_kind(notes, doc)
+        result.kind_sources[kind_source_of(None, detected)] += 1
+        if detected == entry["kind"]:
             result.kinds_right += 1
         else:
-            result.kind_errors.append(f"{entry['file']}: labelled {entry['kind']}, detected {choice.rubric.kind}")
+            result.kind_errors.append(f"{entry['file']}: labelled {entry['kind']}, detected {detected}")
         filing = file_statements(notes.text, entry["kind"], title=notes.title)
         for _, why in filing.dropped:
             result.statements_dropped[why] += 1

@@ -272,10 +272,14 @@ def empty_spec(kind: str) -> SpecBase:
 def choose_kind(explicit: str | None, notes: Notes, doc: Document | None = None) -> str:
     """The kind asked for, else the notes' front matter, else the best match of the notes
     (``doc``: the notes already parsed, to spare a second parse)."""
-    kind = explicit or notes.kind
-    if kind is None:
-        kind = detect_kind(doc or parse_document(notes.text))
+    kind = explicit or notes.kind or detect_notes_kind(notes, doc)
     return check_kind(kind, path=notes.path)
+
+
+def detect_notes_kind(notes: Notes, doc: Document | None = None) -> str:
+    """The scorer's detection on the notes, named by their front matter title if they have one
+    (the reader takes the front matter off their text)."""
+    return detect_kind(doc or parse_document(notes.text), title=notes.title)
 
 
 def check_kind(kind: str, *, path: str | None = None) -> str:

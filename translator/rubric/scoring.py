@@ -92,11 +92,12 @@ def choose_rubric(
     return RubricChoice(load_rubric(detected), "fallback" if detected == GENERAL else "detected")
 
 
-def detect_kind(doc: Document) -> str:
+def detect_kind(doc: Document, *, title: str | None = None) -> str:
     """The built-in kind whose detection cues the document matches best, else ``general``
     (see :class:`translator.rubric.model.Detect`). Ties go to the kind listed first
-    alphabetically, so the result is stable."""
-    scores = kind_scores(doc)
+    alphabetically, so the result is stable. ``title``: a name the text does not carry (the
+    notes' front matter title, which the notes reader takes off the text)."""
+    scores = kind_scores(doc, title=title)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     if not ranked:
         return GENERAL
@@ -108,11 +109,18 @@ def detect_kind(doc: Document) -> str:
     return best
 
 
-def kind_scores(doc: Document) -> dict[str, float]:
-    """Each built-in kind's detection score for ``doc``."""
-    title_section = next((s for s in doc.sections if s.is_title), None)
-    title = stem_text(title_section.title if title_section else (doc.blocks[0].text if doc.blocks else ""))
+def kind_scores(doc: Document, *, title: str | None = None) -> dict[str, float]:
+    """Each built-in kind's detection score for ``doc`` (``title``: as for :func:`detect_kind`)."""
+    title = stem_text(_title_of(doc, title))
     headings = [stem_text(section.title) for section in doc.sections if not section.is_title]
+    # Notes name their parts by lead-ins ("**Finding**: ...", "Decision: ...") where a spec
+    # has headings: in a document with no headings, the lead-ins are its headings.
+    if not headings:
+        headings = [
+            stem_text(block.lead_in)
+            for block in doc.blocks
+            if block.lead_in and block.list_depth == 0 and not (block.lead_in_raw or "").endswith("?")
+        ]
     kinds = [kind for kind in builtin_kinds() if kind != GENERAL]
     scanner, terms = _term_scanner(tuple(kinds))
     # The opening of a document says what kind it is; scanning past it changes nothing but
@@ -147,6 +155,17 @@ def kind_scores(doc: Document) -> dict[str, float]:
         score += sum(1 for phrase in detect.words if stem_phrase(phrase) in words_found)
         scores[kind] = score
     return scores
+
+
+def _title_of(doc: Document, given: str | None) -> str:
+    """What names the document: its title heading, its front matter title, ``given``, an
+    email's Subject line; else (a chat paste, plain notes) its first line."""
+    names = [section.title for section in doc.sections if section.is_title]
+    names += [str(name) for name in (doc.front_matter.get("title"), given) if name]
+    names += [block.body for block in doc.blocks[:8] if block.lead_in == "subject"][:1]
+    if not names and doc.blocks:
+        names = [doc.blocks[0].text]
+    return " ".join(names)
 
 
 def _words_found(kinds: tuple[str, ...], stemmed: str) -> set[str]:
