@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,10 +12,11 @@ from translator.rubric.checks import CheckContext
 from translator.rubric.document import Document, parse_document
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.locate import ConcernLocator, SignalMatcher
-from translator.rubric.model import Rubric, Severity
+from translator.rubric.matrix import SignalSet
+from translator.rubric.model import Rubric, Severity, Signal
 from translator.rubric.registry import check_types
 from translator.rubric.report import ConcernResult, DocumentReport, Finding
-from translator.rubric.words import phrase_regex, stem_phrase, stem_text
+from translator.rubric.words import stem_phrase, stem_text
 
 GENERAL = "general"
 DETECT_CHARS = 32_000
@@ -121,40 +121,58 @@ def kind_scores(doc: Document, *, title: str | None = None) -> dict[str, float]:
             for block in doc.blocks
             if block.lead_in and block.list_depth == 0 and not (block.lead_in_raw or "").endswith("?")
         ]
-    kinds = [kind for kind in builtin_kinds() if kind != GENERAL]
-    scanner, terms = _term_scanner(tuple(kinds))
+    cues = _cues(tuple(kind for kind in builtin_kinds() if kind != GENERAL))
     # The opening of a document says what kind it is; scanning past it changes nothing but
     # the cost on a huge file (headings are still read in full, above).
-    text = "\n".join(b.text for b in doc.blocks)[:DETECT_CHARS].lower()
-    found: set[tuple[str, int]] = set()
-    for match in scanner.finditer(text):
-        start = match.start()
-        # The term the scan matched here is the first, in its order, that matches here.
-        owner = next((owner for term, owner in terms if term.match(text, start)), None)
-        if owner is not None:
-            found.add(owner)
+    text = "\n".join(b.text for b in doc.blocks)[:DETECT_CHARS]
     stemmed, size = [], 0
     for block in doc.blocks:
         if size > DETECT_CHARS:
             break
         stemmed.append(doc.stemmed(block))
         size += len(block.text)
-    words_found = _words_found(tuple(kinds), " ".join(stemmed))
+    found = cues.terms.pattern_hits(text, text.lower()) | cues.terms.word_hits(" ".join(stemmed))
     scores: dict[str, float] = {}
-    for kind in kinds:
-        detect = load_rubric(kind).detect
-        score = 0.0
-        for phrase in detect.title:
-            if f" {stem_phrase(phrase)} " in title:
-                score += 4
-        for phrase in detect.headings:
-            needle = f" {stem_phrase(phrase)} "
-            if needle.strip() and any(needle in heading for heading in headings):
-                score += 3
-        score += sum(1 for number in range(len(detect.terms)) if (kind, number) in found)
-        score += sum(1 for phrase in detect.words if stem_phrase(phrase) in words_found)
+    for kind, (title_needles, heading_needles) in cues.phrases.items():
+        score = 4.0 * sum(1 for needle in title_needles if needle in title)
+        score += 3.0 * sum(1 for needle in heading_needles if any(needle in heading for heading in headings))
+        score += sum(1 for name in cues.owned[kind] if name in found)
         scores[kind] = score
     return scores
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """The detection cues of the built-in kinds, compiled once: every kind's regex terms and
+    word phrases as one SignalSet (each term and each phrase a signal of its own, named
+    "kind:t3" or "kind:w5"), so that one pass over the text finds them all."""
+
+    terms: SignalSet
+    owned: dict[str, tuple[str, ...]]  # kind -> the names of its cues in ``terms``
+    phrases: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # kind -> (title, heading) needles
+
+
+@lru_cache(maxsize=8)
+def _cues(kinds: tuple[str, ...]) -> _Cues:
+    signals: dict[str, Signal] = {}
+    owned: dict[str, tuple[str, ...]] = {}
+    phrases: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for kind in kinds:
+        detect = load_rubric(kind).detect
+        names = []
+        for number, term in enumerate(detect.terms):
+            names.append(f"{kind}:t{number}")
+            signals[names[-1]] = Signal.model_construct(label=term, patterns=[term], words=[], fields=[])
+        # A phrase listed twice (or in two forms that stem alike) counts twice, as it always has.
+        for number, phrase in enumerate(detect.words):
+            if stem_phrase(phrase):
+                names.append(f"{kind}:w{number}")
+                signals[names[-1]] = Signal.model_construct(label=phrase, patterns=[], words=[phrase], fields=[])
+        owned[kind] = tuple(names)
+        needles = [f" {stem_phrase(p)} " for p in detect.title]
+        heading_needles = [f" {stem_phrase(p)} " for p in detect.headings if stem_phrase(p)]
+        phrases[kind] = (tuple(needles), tuple(heading_needles))
+    return _Cues(SignalSet(signals), owned, phrases)
 
 
 def _title_of(doc: Document, given: str | None) -> str:
@@ -166,51 +184,6 @@ def _title_of(doc: Document, given: str | None) -> str:
     if not names and doc.blocks:
         names = [doc.blocks[0].text]
     return " ".join(names)
-
-
-def _words_found(kinds: tuple[str, ...], stemmed: str) -> set[str]:
-    """The detection word phrases (of any kind) that occur in ``stemmed``, in one scan."""
-    regex = _words_scanner(kinds)
-    found: set[str] = set()
-    position = 0
-    # Overlapping phrases ("option a" inside "option a vs option b") are all found: each match
-    # restarts one word later.
-    while True:
-        match = regex.search(stemmed, position)
-        if match is None:
-            return found
-        found.add(match.group(0))
-        position = match.start() + 1
-
-
-@lru_cache(maxsize=8)
-def _words_scanner(kinds: tuple[str, ...]) -> re.Pattern[str]:
-    regex = phrase_regex({p for kind in kinds for p in load_rubric(kind).detect.words})
-    return regex if regex is not None else re.compile("(?!)")
-
-
-@lru_cache(maxsize=8)
-def _term_scanner(kinds: tuple[str, ...]) -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], tuple[str, int]]]]:
-    """One regex that finds where any (kind, term) occurs, and each term on its own, in the
-    same order, to tell which one occurs there. (Named groups would tell directly, but make the
-    scan over ten times slower in CPython's engine.) A term that another matches at the same
-    place first is not seen there; the terms are distinct words, so that costs nothing real."""
-    bounded: list[tuple[str, tuple[str, int]]] = []
-    free: list[tuple[str, tuple[str, int]]] = []
-    for kind in kinds:
-        for number, term in enumerate(load_rubric(kind).detect.terms):
-            if term.startswith(r"\b"):
-                bounded.append((term[2:], (kind, number)))
-            else:
-                free.append((term, (kind, number)))
-    # Scanned over lower-cased text: re.I only if some term is not written in lower case.
-    flags = 0 if all(term == term.lower() for term, _ in bounded + free) else re.I
-    parts = ([r"\b(?:" + "|".join(f"(?:{t})" for t, _ in bounded) + ")"] if bounded else []) + [
-        f"(?:{t})" for t, _ in free
-    ]
-    terms = [(re.compile(rf"\b(?:{t})", flags), owner) for t, owner in bounded]
-    terms += [(re.compile(f"(?:{t})", flags), owner) for t, owner in free]
-    return re.compile("|".join(parts) or "(?!)", flags), terms
 
 
 def _context(doc: Document, rubric: Rubric) -> CheckContext:
