@@ -21,6 +21,7 @@ from translator.kinds import OpenQuestion, SpecBase
 from translator.rubric import Verdict, load_vocabulary
 from translator.rubric.document import Block, Document, parse_document
 from translator.rubric.locate import SignalMatcher, concerns_named_by
+from translator.rubric.matrix import any_match
 from translator.rubric.report import ConcernResult
 from translator.rubric.scoring import choose_rubric, concern_statuses
 from translator.sources.plaintext import ATTRIBUTION
@@ -72,29 +73,32 @@ def quote_for(
     vocabulary = matcher.vocabulary
     groups = vocabulary.concerns[concern].content
     related_signals = [signal for signal in _related(concern) if signal in vocabulary.signals]
-    regexes = {signal: vocabulary.signals[signal].regex for group in groups for signal in group}
-    regexes |= {signal: vocabulary.signals[signal].regex for signal in related_signals}
     clues = [*groups, *([related_signals] if related_signals else [])]
+    # Signal patterns as they stand in the text (hedges included), from the signal matrix.
+    signals_in = matcher.pattern_row
 
     identifier = vocabulary.signals["identifier"].regex
+    outside_names: dict[str, str] = {}  # text -> the text with its identifiers blanked
 
     def touches(text: str) -> bool:
         """Says anything toward the concern at all, names included: enough to be quoted."""
-        return any(regexes[s].search(text) for group in clues for s in group)
+        found = signals_in(text)
+        return any(s in found for group in clues for s in group)
 
     def met(text: str) -> int:
         # A figure inside a name (the "1h" of card_velocity_1h) is no duration: other signals
         # are looked for outside identifiers. The concern's first element (a method, a
         # source, a condition) weighs most: it says what the statement is about.
-        plain = identifier.sub(" ", text)
-        hits = [any(regexes[s].search(text if s == "identifier" else plain) for s in group) for group in clues]
+        plain = outside_names.get(text)
+        if plain is None:
+            plain = outside_names[text] = identifier.sub(" ", text)
+        found, outside = signals_in(text), signals_in(plain)
+        hits = [any(s in (found if s == "identifier" else outside) for s in group) for group in clues]
         return sum(hits) + (1 if hits and hits[0] and groups else 0)
-
-    hedge = vocabulary.signals["hedge"].regex
 
     def doubt(text: str) -> bool:
         # What the notes half-answer they tend to hedge or ask about ("not sure what it does").
-        return "?" in text or bool(hedge.search(text))
+        return "?" in text or "hedge" in signals_in(text)
 
     def named(block: Block) -> bool:
         """The notes' own label or heading names the concern ("Latency: ...", "## Validation")."""
@@ -105,14 +109,13 @@ def quote_for(
 
     # A concern mentioned in passing ("haven't looked at latency", "limitations: ..."): only
     # its longer aliases, since short ones ("ask", "cost") are everyday words.
-    mentioned_by = [
-        re.compile(rf"\b{re.escape(alias)}", re.I)
-        for alias in [vocabulary.concerns[concern].title, *vocabulary.concerns[concern].aliases]
-        if len(alias) >= _MENTION_CHARS
-    ]
-
-    def mentions(text: str) -> bool:
-        return any(regex.search(text) for regex in mentioned_by)
+    mentions = any_match(
+        tuple(
+            rf"\b{re.escape(alias)}"
+            for alias in [vocabulary.concerns[concern].title, *vocabulary.concerns[concern].aliases]
+            if len(alias) >= _MENTION_CHARS
+        )
+    )
 
     ranked: list[tuple[int, int, Block]] = []
     seen = {block.index for block in related} | set(skip)
@@ -132,7 +135,7 @@ def quote_for(
         text = _quotable(best, matcher)
         if len(text.split()) < _MIN_QUOTE_WORDS:
             continue
-        lacking = [group for group in groups if not any(regexes[s].search(block.text) for s in group)]
+        lacking = [group for group in groups if not any(s in signals_in(block.text) for s in group)]
         # A group is met by any of its signals; asking for it names each ("cadence" and "freshness").
         missing = tuple(
             dict.fromkeys(" and ".join(_asks()[s] for s in group if s in _asks()) for group in lacking if group)

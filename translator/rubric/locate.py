@@ -70,15 +70,16 @@ class SignalMatcher:
         self.doc = doc
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
         caches = (
-            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}, {}))
+            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}, {}, {}))
             if doc is not None
-            else ({}, {}, {}, {}, {})
+            else ({}, {}, {}, {}, {}, {})
         )
         self._rows: dict[tuple[int, bool], frozenset[str]] = caches[0]
         self._text_cache: dict[tuple[int, bool], str] = caches[1]
         self._field_rows: dict[tuple[int, bool], frozenset[str]] = caches[2]
         self._text_rows: dict[str, frozenset[str]] = caches[3]
         self._raw_rows: dict[int, frozenset[str]] = caches[4]
+        self._pattern_rows: dict[str, frozenset[str]] = caches[5]
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
@@ -116,6 +117,14 @@ class SignalMatcher:
                 text = self._text_cache.setdefault(key, raw)
                 stemmed = self.doc.stemmed(block) if not body_only and self.doc is not None else stem_text(raw)
             row = self._rows[key] = frozenset(hits | self.signals.word_hits(stemmed)) if text else frozenset()
+        return row
+
+    def pattern_row(self, text: str) -> frozenset[str]:
+        """The signals whose ``patterns`` (not word phrases) match ``text`` as it stands,
+        hedges included: what ``Signal.regex.search(text)`` says, for every signal at once."""
+        row = self._pattern_rows.get(text)
+        if row is None:
+            row = self._pattern_rows[text] = frozenset(self.signals.pattern_hits(text, text.lower()))
         return row
 
     def raw_row(self, block: Block) -> frozenset[str]:
@@ -197,15 +206,28 @@ def _alias_index(vocabulary: Vocabulary) -> dict[str, frozenset[str]]:
 def concerns_named_by(phrase: str, vocabulary: Vocabulary) -> set[str]:
     """Concerns whose alias appears as whole words in a normalised heading or label, compared
     in normalised word forms ("Validating the model" names validation, "Failures" failure_modes)."""
-    index = _alias_index(vocabulary)
-    words = stem_phrase(phrase).split()
-    found: set[str] = set()
-    for size in range(1, min(_MAX_ALIAS_WORDS, len(words)) + 1):
-        for start in range(len(words) - size + 1):
-            keys = index.get(" ".join(words[start : start + size]))
-            if keys:
-                found |= keys
-    return found
+    # Memoised per vocabulary: a heading is asked about by every check and by the drafter's
+    # filing and questions, and the same headings recur across a corpus (bounded: cleared
+    # when full).
+    memo = _NAMED_BY.setdefault(id(vocabulary), {})
+    found = memo.get(phrase)
+    if found is None:
+        if len(memo) >= _NAMED_BY_SIZE:
+            memo.clear()
+        index = _alias_index(vocabulary)
+        words = stem_phrase(phrase).split()
+        hits: set[str] = set()
+        for size in range(1, min(_MAX_ALIAS_WORDS, len(words)) + 1):
+            for start in range(len(words) - size + 1):
+                keys = index.get(" ".join(words[start : start + size]))
+                if keys:
+                    hits |= keys
+        found = memo[phrase] = frozenset(hits)
+    return set(found)
+
+
+_NAMED_BY: dict[int, dict[str, frozenset[str]]] = {}
+_NAMED_BY_SIZE = 8192
 
 
 class ConcernLocator:
