@@ -38,6 +38,7 @@ from translator.kinds import FailureMode, SpecBase
 from translator.kinds.tradeoff_memo import MatrixRow
 from translator.rubric import load_vocabulary
 from translator.rubric.grounding_rule import GroundingParams
+from translator.rubric.matrix import signal_set
 from translator.rubric.model import Criterion, Vocabulary
 from translator.rubric.report import Finding
 
@@ -500,12 +501,15 @@ def _concerns_borne(text: str, field: str, params: GroundingParams, vocabulary: 
     """The concerns an item bears on: its own field's, and any whose content it carries in full
     (a lineage hidden in an Evidence bullet still makes lineage present)."""
     borne = [field] if field in params.statements else []
+    found: set[str] | None = None  # the signals whose patterns match ``text`` (the matrix's row)
     for concern in params.statements:
         if concern == field or concern not in vocabulary.concerns:
             continue
         groups = vocabulary.concerns[concern].content
-        if groups and all(any(vocabulary.signals[s].regex.search(text) for s in group) for group in groups):
-            borne.append(concern)
+        if groups:
+            found = found if found is not None else signal_set(vocabulary.signals).pattern_hits(text, text.lower())
+            if all(any(s in found for s in group) for group in groups):
+                borne.append(concern)
     return borne
 
 

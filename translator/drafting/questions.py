@@ -78,7 +78,6 @@ def quote_for(
     signals_in = matcher.pattern_row
 
     identifier = vocabulary.signals["identifier"].regex
-    outside_names: dict[str, str] = {}  # text -> the text with its identifiers blanked
 
     def touches(text: str) -> bool:
         """Says anything toward the concern at all, names included: enough to be quoted."""
@@ -89,10 +88,8 @@ def quote_for(
         # A figure inside a name (the "1h" of card_velocity_1h) is no duration: other signals
         # are looked for outside identifiers. The concern's first element (a method, a
         # source, a condition) weighs most: it says what the statement is about.
-        plain = outside_names.get(text)
-        if plain is None:
-            plain = outside_names[text] = identifier.sub(" ", text)
-        found, outside = signals_in(text), signals_in(plain)
+        found = signals_in(text)
+        outside = found if "identifier" not in found else signals_in(identifier.sub(" ", text))
         hits = [any(s in (found if s == "identifier" else outside) for s in group) for group in clues]
         return sum(hits) + (1 if hits and hits[0] and groups else 0)
 
