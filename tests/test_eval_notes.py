@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.evaluation import NOTES, NOTES_BLIND, NotesResult, notes_results
+from tests.support.evaluation import NOTES, NOTES_BLIND, NOTES_ROUND2, NotesResult, notes_results
 from translator.kinds import spec_model
 
 
-@pytest.mark.parametrize("folder", [NOTES, NOTES_BLIND], ids=["notes", "blind"])
+@pytest.mark.parametrize("folder", [NOTES, NOTES_BLIND, NOTES_ROUND2], ids=["notes", "blind", "round2"])
 def test_labels_partition_each_kinds_concerns(folder: Path) -> None:
     entries = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))
     assert len(entries) >= 10
@@ -43,10 +43,11 @@ def test_offline_engine_keeps_facts_invents_nothing_and_asks_for_every_gap() -> 
     ("folder", "name", "unflagged_at_most"),
     # Measured when these notes were committed, before any change to the drafter: a floor
     # that stops regressions; the issue-13 target is every gap flagged.
-    [(NOTES, "blind-written dev notes", 8), (NOTES_BLIND, "blind notes", 6)],
+    # Round 2 was measured once, when it was committed (after the issue-13 tuning).
+    [(NOTES, "blind-written dev notes", 8), (NOTES_BLIND, "blind notes", 6), (NOTES_ROUND2, "round-2 notes", 3)],
 )
 def test_offline_engine_on_notes_written_blind(folder: Path, name: str, unflagged_at_most: int) -> None:
-    result = notes_results(folder, written_blind=True)
+    result = notes_results(folder, written_blind=True if folder == NOTES else None)
     print(_line(name, result))
     assert result.fact_rate >= 0.95, result.lost_facts
     assert result.invented == []
@@ -68,7 +69,7 @@ def _issue13_line(name: str, result: NotesResult) -> str:
     )
 
 
-@pytest.mark.parametrize("folder", [NOTES, NOTES_BLIND], ids=["notes", "blind"])
+@pytest.mark.parametrize("folder", [NOTES, NOTES_BLIND, NOTES_ROUND2], ids=["notes", "blind", "round2"])
 def test_every_statement_of_the_notes_is_in_the_draft(folder: Path) -> None:
     result = notes_results(folder)
     print(_issue13_line(folder.name, result))
@@ -84,10 +85,11 @@ def test_questions_quote_the_notes_own_words_and_never_an_empty_quote() -> None:
 
 @pytest.mark.parametrize(
     ("folder", "right_at_least"),
-    # Measured (issue 13, item 3): dev notes 30/31 (was 21/31), held-out notes 7/11 (was 6/11).
-    # Regression floors; the issue-13 target is 90% on eval_sets/notes.
-    [(NOTES, 30), (NOTES_BLIND, 7)],
-    ids=["notes", "blind"],
+    # Measured (issue 13, item 3): dev notes 30/31 (was 21/31), held-out notes 7/11 (was 6/11),
+    # round-2 notes (written after the tuning, measured once) 7/14: the tuning fits the dev
+    # notes more than it generalises. Regression floors; the issue-13 target is 90%.
+    [(NOTES, 30), (NOTES_BLIND, 7), (NOTES_ROUND2, 7)],
+    ids=["notes", "blind", "round2"],
 )
 def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given(folder: Path, right_at_least: int) -> None:
     # The drafter's detection (translator.drafting.rounds.detect_notes_kind: the scorer's
@@ -96,6 +98,7 @@ def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given(fold
     print(_issue13_line("kind detection", result))
     assert sum(result.kind_sources.values()) == result.notes
     assert result.kinds_right + len(result.kind_errors) == result.notes
+    # Only the dev notes' errors are shown: the held-out sets are never opened to fix one.
     assert result.kinds_right >= right_at_least, result.kind_errors if folder == NOTES else result.kinds_right
     if folder == NOTES:
         assert result.kind_rate >= 0.90, result.kind_errors
