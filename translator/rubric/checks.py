@@ -9,9 +9,10 @@ that is missing altogether.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import combinations
 
 from pydantic import Field, field_validator
 
@@ -246,21 +247,23 @@ def mece(ctx: CheckContext, criterion: Criterion, params: MeceParams) -> list[Fi
     for block in ctx.doc.blocks:
         if block.section is not None:
             own_text[block.section].append(block)
-    shingles: dict[int, set[tuple[str, ...]]] = {}
+    shingles: dict[int, set[int]] = {}
+    # Words as numbers, and a 3-gram as one int: hashing ints, not tuples of strings, is most
+    # of this check's cost on a long spec.
+    ids: dict[str, int] = {}
     for index, blocks in own_text.items():
         words = _WORD.findall(" ".join(b.text for b in blocks).lower())
         if len(words) >= min_words:
-            shingles[index] = {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
-    postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            seq = [ids.setdefault(word, len(ids)) for word in words]
+            shingles[index] = {(a << 64) | (b << 32) | c for a, b, c in zip(seq, seq[1:], seq[2:], strict=False)}
+    postings: dict[int, list[int]] = defaultdict(list)
     for index, grams in shingles.items():
         for gram in grams:
             postings[gram].append(index)
-    shared: dict[tuple[int, int], int] = defaultdict(int)
+    shared: Counter[tuple[int, int]] = Counter()
     for sections in postings.values():
         if 1 < len(sections) <= 20:
-            for i, a in enumerate(sections):
-                for b in sections[i + 1 :]:
-                    shared[(a, b)] += 1
+            shared.update(combinations(sections, 2))  # counted in C
     found: list[Finding] = []
     for (a, b), common in sorted(shared.items()):
         union = len(shingles[a]) + len(shingles[b]) - common

@@ -163,7 +163,8 @@ class SignalMatcher:
         if text is None:
             raw = block.body if body_only else block.text
             hedge = self.vocabulary.signals["hedge"].regex
-            if hedge.search(raw):
+            hedged = bool(hedge.search(raw)) if body_only else "hedge" in self.raw_row(block)
+            if hedged:
                 raw = " ".join(s for s in _SENTENCES.split(raw) if not hedge.search(s))
             text = self._text_cache[key] = raw
         return text
@@ -397,9 +398,9 @@ class ConcernLocator:
             return False
         if opening.undecided_signal and block.section is not None:
             # On the raw text: a hedge is exactly what block_has sets aside.
-            undecided = self.vocabulary.signals[opening.undecided_signal].regex
+            undecided = opening.undecided_signal
             siblings = self.doc.section_blocks(self.doc.sections[block.section])
-            if any(undecided.search(other.text) for other in siblings):
+            if any(undecided in self.matcher.raw_row(other) for other in siblings):
                 return False
         return not block.text.rstrip().endswith((", or", " or", ";  or"))
 
