@@ -196,6 +196,10 @@ class ConcernLocator:
         self.vocabulary = vocabulary
         self.matcher = matcher
         self._named: dict[str, list[Location]] = {}
+        # Headings that name a concern but yield to a subsection naming it too ("Evaluation" over
+        # "Testing Data"): not a location of their own, but a protocol's elements may be spread
+        # over their subsections ("Testing Data" holds the method, "Results" the release gate).
+        self._umbrellas: dict[str, list[Location]] = {}
         matcher.unsettled = self._unsettled_blocks()
         self._index_names()
         self._units = _text_units(doc.blocks)
@@ -218,14 +222,15 @@ class ConcernLocator:
             if section.is_title:
                 continue
             for key in named_by_section[section.index]:
-                if self._subsection_names(section, key, named_by_section):
-                    continue  # an umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection
                 blocks = doc.section_blocks(section)
-                self._named.setdefault(key, []).append(
-                    Location(
-                        "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
-                    )
+                location = Location(
+                    "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
                 )
+                if self._subsection_names(section, key, named_by_section):
+                    # An umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection.
+                    self._umbrellas.setdefault(key, []).append(location)
+                    continue
+                self._named.setdefault(key, []).append(location)
         for block in doc.blocks:
             if not block.lead_in or block.is_question or block.index in self.matcher.unsettled:
                 continue  # "**Latency:** what is the p95?" asks for the concern; it does not give it
@@ -402,6 +407,7 @@ class ConcernLocator:
         if not named:
             return None
         related = [loc for other in self.vocabulary.concerns[concern].gather for loc in self._named.get(other, [])]
+        related += self._umbrellas.get(concern, [])
         units = [unit for loc in [*named, *related] for unit in loc.units]
         body_of = {k: v for loc in [*named, *related] for k, v in loc.body_of.items()}
         headings = [h for loc in [*named, *related] for h in loc.headings]
