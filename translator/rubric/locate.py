@@ -447,6 +447,9 @@ class ConcernLocator:
         per_item = any(scope == "block" for _, scope in status_rules)
         pairs = self.vocabulary.concerns[concern].pairs
         for unit in self._units if per_item else self._list_units:
+            unit = self._own_steps(concern, unit)
+            if not unit:
+                continue
             if not self.matcher.meets_all(unit, rule) and not (pairs and any(self._pair(b, pairs) for b in unit)):
                 continue
             location = Location("content", unit[0].line, "", [unit])
@@ -456,6 +459,19 @@ class ConcernLocator:
                 location.line, location.anchor = anchor.line, anchor
                 return location
         return None
+
+    def _own_steps(self, concern: str, unit: list[Block]) -> list[Block]:
+        """A plan spread over the steps of one list, without the steps that are another
+        concern's by their lead-in: in "1. **Lineage:** ... lag under 60 s ... 7. **Validation:**
+        we'll A/B test it", the lag is lineage's, not validation's threshold."""
+        if len(unit) < 2:
+            return unit
+        kept = []
+        for block in unit:
+            named = concerns_named_by(block.lead_in, self.vocabulary) if block.lead_in and block.ordered else set()
+            if not named or concern in named:
+                kept.append(block)
+        return kept
 
     def _partial(self, concern: str) -> Location | None:
         """The first unit that addresses ``concern`` without settling it (its ``partial`` rule)."""
