@@ -324,8 +324,11 @@ class ConcernLocator:
             if block.lead_in in skip or opening.skip_regex.search(block.text.strip()) or _is_metadata(block, skip):
                 continue
             if block.section not in sections:
-                # The text under the title, then the first section with text: no further.
-                if any(self._is_body_section(section) for section in sections):
+                # The text under the title, then the first section with text: no further, unless
+                # that section only sets the scene ("## Context" before an ADR's "## Decision").
+                if any(self._is_body_section(section) and not self._is_preamble(section) for section in sections):
+                    break
+                if sum(self._is_body_section(section) for section in sections) >= 2:
                     break
                 sections.append(block.section)
             found.append(block)
@@ -336,6 +339,31 @@ class ConcernLocator:
     def _is_body_section(self, index: int | None) -> bool:
         return index is not None and not self.doc.sections[index].is_title
 
+    def _is_preamble(self, index: int | None) -> bool:
+        if index is None:
+            return False
+        heading = self.doc.sections[index].heading
+        return heading in {normalise_phrase(p) for p in self.vocabulary.opening.preamble_sections}
+
+    def _label(self, block: Block) -> str | None:
+        """The block's lead-in, or the label of a callout that opens with an icon ("💡 Decision of
+        record: ..."), which the parser leaves in the text."""
+        if block.lead_in:
+            return block.lead_in
+        match = _ICON_LABEL.match(block.text)
+        return normalise_phrase(match.group(1)) if match else None
+
+    def _under_bare_label(self, concern: str, block: Block) -> bool:
+        """Whether ``block`` follows a bare label that names ``concern`` ("**Ask**" over "Feature
+        engineering builds X by Sprint 42"): it states the concern as a heading's text does."""
+        for location in self._named.get(concern, []):
+            if location.how != "lead_in" or not location.units or location.units[0][0].body.strip():
+                continue
+            lead = location.units[0][0]
+            if block.index != lead.index and any(b.index == block.index for unit in location.units for b in unit):
+                return True
+        return False
+
     def _states(self, concern: str, block: Block) -> bool:
         if block.is_question:
             return False
@@ -343,9 +371,13 @@ class ConcernLocator:
             # A status table's "Decision" column: the cell under it states the concern.
             if concern in concerns_named_by(normalise_phrase(name), self.vocabulary) and len(cell.split()) >= 2:
                 return True
-        if block.lead_in and concern in concerns_named_by(block.lead_in, self.vocabulary):
-            body = self.matcher.unhedged(block, body_only=True)
+        label = self._label(block)
+        if label and concern in concerns_named_by(label, self.vocabulary):
+            body = self.matcher.unhedged(block, body_only=True) if block.lead_in else block.text.split(":", 1)[1]
             if len(body.split()) >= 2 and not self.vocabulary.signals["placeholder"].regex.match(body.strip()):
+                return True
+        if self._under_bare_label(concern, block):
+            if len(self.matcher.unhedged(block).split()) >= 3 and not self.matcher.block_has(block, "placeholder"):
                 return True
         section = self.doc.sections[block.section] if block.section is not None else None
         if (
@@ -361,7 +393,14 @@ class ConcernLocator:
         if opening.undecided_signal and block.section is not None:
             # On the raw text: a hedge is exactly what block_has sets aside.
             undecided = self.vocabulary.signals[opening.undecided_signal].regex
-            siblings = self.doc.section_blocks(self.doc.sections[block.section])
+            # Near it: a detail left open further down ("storage: not decided yet") leaves the
+            # decision standing.
+            reach = self.vocabulary.opening.blocks
+            siblings = [
+                other
+                for other in self.doc.section_blocks(self.doc.sections[block.section])
+                if abs(other.index - block.index) <= reach
+            ]
             if any(undecided.search(other.text) for other in siblings):
                 return False
         return not block.text.rstrip().endswith((", or", " or", ";  or"))
@@ -554,6 +593,9 @@ def _heading_block(section: Section) -> Block:
         body=section.title,
     )
 
+
+# An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
+_ICON_LABEL = re.compile(r"^[^\w\s*_`\[(]+\s*([A-Za-z][A-Za-z '’-]{1,40}?)\s*:\s*\S")
 
 _ARROW = re.compile(r"\s*(?:→|->|=>|⇒|—>|--+>)\s*")
 

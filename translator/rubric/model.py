@@ -65,6 +65,9 @@ class Opening(_Strict):
     skip_patterns: list[str] = Field(default_factory=list)
     not_decisions: list[str] = Field(default_factory=list)
     options_named_by: list[str] = Field(default_factory=list)  # concerns whose sections list options
+    # Sections that set the scene before the decision (an ADR's "Context"): the opening reaches
+    # through them into the next section.
+    preamble_sections: list[str] = Field(default_factory=list)
 
     @cached_property
     def skip_regex(self) -> re.Pattern[str]:
