@@ -547,7 +547,8 @@ class ConcernLocator:
         for position, block in enumerate(b for unit in location.units for b in unit):
             text = location.body_of.get(block.index, block.text)
             if position == 0:
-                opening = placeholder.match(text.strip())
+                # An unticked task box is not content: "[ ] TBD — pending legal review" is TBD.
+                opening = placeholder.match(_CHECKBOX.sub("", text.strip(), count=1))
                 if opening is not None:
                     return False
             stated = self.matcher.unhedged(block, block.index in location.body_of)
@@ -594,6 +595,7 @@ def _heading_block(section: Section) -> Block:
     )
 
 
+_CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
 # An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
 _ICON_LABEL = re.compile(r"^[^\w\s*_`\[(]+\s*([A-Za-z][A-Za-z '’-]{1,40}?)\s*:\s*\S")
 
