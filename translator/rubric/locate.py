@@ -262,8 +262,11 @@ class ConcernLocator:
         for block in self.doc.blocks[lead.index + 1 :]:
             if block.section != lead.section:
                 break
-            if block.lead_in and block.list_depth <= lead.list_depth:
-                break  # a sibling lead-in starts the next item; a nested one belongs to this
+            if block.lead_in and block.list_depth <= lead.list_depth and block.kind != "table_row":
+                # A sibling lead-in starts the next item; a nested one belongs to this, and so does
+                # a table under a bare label ("**Numbers.**" over its rows: a row's first cell is
+                # no label of its own).
+                break
             nested = lead.list_depth and block.list_depth > lead.list_depth
             if not nested and not bare:
                 break
