@@ -417,7 +417,7 @@ class ConcernLocator:
     def _resolve_anywhere(self, concern: str, status_rules: list[Rule]) -> Resolution:
         named = self._named.get(concern, [])
         substantive = [loc for loc in named if self._substantive(loc)]
-        adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules)), None)
+        adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules, concern)), None)
         if adequate_named is not None:
             return Resolution(self._result("present", adequate_named), adequate_named)
         by_content = self._by_content(concern, status_rules)
@@ -456,10 +456,15 @@ class ConcernLocator:
         union = Location(named[0].how, named[0].line, named[0].label, units, body_of, headings=headings)
         return union if self._adequate(union, status_rules) else None
 
-    def unmet(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
+    def unmet(self, location: Location, groups: list[list[str]], concern: str | None = None) -> list[list[str]]:
         """Adequacy groups a location does not meet (section scope)."""
         blocks = [block for unit in location.units for block in unit] + location.headings
-        return self.matcher.groups_met(blocks, groups, set(location.body_of))
+        missing = self.matcher.groups_met(blocks, groups, set(location.body_of))
+        if missing and concern is not None and location.how in ("heading", "lead_in"):
+            listed = set(self.vocabulary.concerns[concern].listed)
+            if listed and max(_listed_items(blocks), self._subsections(location)) >= 2:
+                missing = [group for group in missing if not listed & set(group)]
+        return missing
 
     def unmet_in_any_unit(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
         """Block scope: the groups missing from the best single unit (fewest missing)."""
@@ -472,13 +477,28 @@ class ConcernLocator:
                 break
         return best or []
 
-    def _adequate(self, location: Location, status_rules: list[Rule]) -> bool:
-        return all(not self.unmet_scoped(location, groups, scope) for groups, scope in status_rules)
+    def _subsections(self, location: Location) -> int:
+        """How many subsections the heading of ``location`` has ("## Plan" over "### 1. Split
+        launch", "### 2. Red-flag rules")."""
+        if location.how != "heading" or not location.headings:
+            return 0
+        section = self.doc.sections[-1 - location.headings[0].index]
+        count = 0
+        for later in self.doc.sections[section.index + 1 :]:
+            if later.level <= section.level:
+                break
+            count += later.level == section.level + 1
+        return count
 
-    def unmet_scoped(self, location: Location, groups: list[list[str]], scope: str) -> list[list[str]]:
+    def _adequate(self, location: Location, status_rules: list[Rule], concern: str | None = None) -> bool:
+        return all(not self.unmet_scoped(location, groups, scope, concern) for groups, scope in status_rules)
+
+    def unmet_scoped(
+        self, location: Location, groups: list[list[str]], scope: str, concern: str | None = None
+    ) -> list[list[str]]:
         if scope == "block":
             return self.unmet_in_any_unit(location, groups)
-        return self.unmet(location, groups)
+        return self.unmet(location, groups, concern)
 
     def _by_content(self, concern: str, status_rules: list[Rule]) -> Location | None:
         rule = self.vocabulary.concerns[concern].content
@@ -637,6 +657,12 @@ def _is_metadata(block: Block, labels: set[str]) -> bool:
     """A line of metadata pairs: "**Team:** Support ML · **Status:** Ready for dev"."""
     pairs = [normalise_phrase(m.group(1)) for m in _METADATA_PAIR.finditer(block.text)]
     return len(pairs) >= 2 and sum(p in labels for p in pairs) >= max(1, len(pairs) - 1)
+
+
+def _listed_items(blocks: list[Block]) -> int:
+    """How many items the shallowest list among ``blocks`` has (0 when there is none)."""
+    depths = [block.list_depth for block in blocks if block.list_depth and block.index >= 0]
+    return depths.count(min(depths)) if depths else 0
 
 
 def _text_units(blocks: list[Block], lists: bool = False, nested: bool = True) -> list[list[Block]]:

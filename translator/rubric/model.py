@@ -51,6 +51,10 @@ class Concern(_Strict):
     pairs: list[list[str]] = Field(default_factory=list)
     # Content that addresses the concern but does not settle it: incomplete, not missing.
     partial: list[list[str]] = Field(default_factory=list)
+    # Signals that two or more items listed in the concern's own location stand for: options
+    # laid out as a list ("A: restore the rules", "B: route to v1") are options, and so are the
+    # steps of a plan.
+    listed: list[str] = Field(default_factory=list)
 
 
 class Opening(_Strict):
