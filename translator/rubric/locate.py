@@ -241,7 +241,12 @@ class ConcernLocator:
             for key in keys:
                 self._named.setdefault(key, []).append(
                     Location(
-                        "lead_in", block.line, block.lead_in_raw or "", _text_units(blocks), {block.index: block.body}
+                        "lead_in",
+                        block.line,
+                        block.lead_in_raw or "",
+                        _text_units(blocks),
+                        {block.index: block.body},
+                        headings=[_label_block(block)],
                     )
                 )
 
@@ -621,6 +626,20 @@ def _heading_block(section: Section) -> Block:
 _CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
 # An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
 _ICON_LABEL = re.compile(r"^[^\w\s*_`\[(]+\s*([A-Za-z][A-Za-z '’-]{1,40}?)\s*:\s*\S")
+
+def _label_block(block: Block) -> Block:
+    """A lead-in's label as a block of text: like a heading, "**What callers send:**" states
+    that what follows is the input. (Its index keeps it apart from blocks and headings.)"""
+    return Block(
+        index=-1_000_000 - block.index,
+        kind="heading",
+        text=block.lead_in_raw or "",
+        line=block.line,
+        end_line=block.line,
+        section=block.section,
+        body=block.lead_in_raw or "",
+    )
+
 
 _ARROW = re.compile(r"\s*(?:→|->|=>|⇒|—>|--+>)\s*")
 
