@@ -627,6 +627,7 @@ _CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
 # An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
 _ICON_LABEL = re.compile(r"^[^\w\s*_`\[(]+\s*([A-Za-z][A-Za-z '’-]{1,40}?)\s*:\s*\S")
 
+
 def _label_block(block: Block) -> Block:
     """A lead-in's label as a block of text: like a heading, "**What callers send:**" states
     that what follows is the input. (Its index keeps it apart from blocks and headings.)"""
