@@ -202,6 +202,7 @@ class ConcernLocator:
         self._umbrellas: dict[str, list[Location]] = {}
         matcher.unsettled = self._unsettled_blocks()
         self._index_names()
+        self._index_faq()
         self._units = _text_units(doc.blocks)
         self._list_units = _text_units(doc.blocks, lists=True)
 
@@ -248,6 +249,29 @@ class ConcernLocator:
                         {block.index: block.body},
                         headings=[_label_block(block)],
                     )
+                )
+
+    def _index_faq(self) -> None:
+        """An FAQ's question ("Q: How will you decide it is safe to switch over?") heads its answer
+        as a heading does: the answer, up to the next question, is located by the question's words.
+        (Elsewhere a question asks for a concern and gives nothing.)"""
+        blocks = self.doc.blocks
+        questions = [b for b in blocks if _FAQ_QUESTION.match(b.text.strip())]
+        if len(questions) < 2:
+            return
+        for question in questions:
+            keys = concerns_named_by(normalise_phrase(_FAQ_QUESTION.sub("", question.text.strip())), self.vocabulary)
+            answer: list[Block] = []
+            for block in blocks[question.index + 1 :]:
+                if block.section != question.section or _FAQ_QUESTION.match(block.text.strip()):
+                    break
+                answer.append(block)
+            if not keys or not answer:
+                continue
+            label = question.text.strip()
+            for key in keys:
+                self._named.setdefault(key, []).append(
+                    Location("heading", question.line, label, _text_units(answer), headings=[_label_block(question)])
                 )
 
     def _subsection_names(self, section: Section, key: str, named_by_section: list[set[str]]) -> bool:
@@ -624,21 +648,25 @@ def _heading_block(section: Section) -> Block:
 
 
 _CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
+# An FAQ entry's question: "Q: What happens then?", "Question: ...?".
+_FAQ_QUESTION = re.compile(r"^(?:Q|Question)\s*\d*\s*[:.]\s*", re.I)
 # An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
 _ICON_LABEL = re.compile(r"^[^\w\s*_`\[(]+\s*([A-Za-z][A-Za-z '’-]{1,40}?)\s*:\s*\S")
 
 
 def _label_block(block: Block) -> Block:
-    """A lead-in's label as a block of text: like a heading, "**What callers send:**" states
-    that what follows is the input. (Its index keeps it apart from blocks and headings.)"""
+    """A lead-in's label (or an FAQ's question) as a block of text: like a heading, "**What
+    callers send:**" states that what follows is the input. (Its index keeps it apart from blocks
+    and headings.)"""
+    label = block.lead_in_raw or block.text
     return Block(
         index=-1_000_000 - block.index,
         kind="heading",
-        text=block.lead_in_raw or "",
+        text=label,
         line=block.line,
         end_line=block.line,
         section=block.section,
-        body=block.lead_in_raw or "",
+        body=label,
     )
 
 
