@@ -117,7 +117,7 @@ def concern_adequate(ctx: CheckContext, criterion: Criterion, _: NoParams) -> li
     resolution = ctx.resolve(criterion.concern)
     if resolution.result.status == "missing" or resolution.location is None:
         return ctx.fail_silently(criterion)
-    unmet = ctx.locator.unmet_scoped(resolution.location, criterion.require, criterion.scope)
+    unmet = ctx.locator.unmet_scoped(resolution.location, criterion.require, criterion.scope, criterion.concern)
     if not unmet:
         return []
     labels = [" or ".join(ctx.vocabulary.signals[s].label for s in group) for group in unmet]

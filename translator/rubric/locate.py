@@ -239,8 +239,13 @@ class ConcernLocator:
         self.vocabulary = vocabulary
         self.matcher = matcher
         self._named: dict[str, list[Location]] = {}
+        # Headings that name a concern but yield to a subsection naming it too ("Evaluation" over
+        # "Testing Data"): not a location of their own, but a protocol's elements may be spread
+        # over their subsections ("Testing Data" holds the method, "Results" the release gate).
+        self._umbrellas: dict[str, list[Location]] = {}
         matcher.unsettled = self._unsettled_blocks()
         self._index_names()
+        self._index_faq()
         self._units = _text_units(doc.blocks)
         self._list_units = _text_units(doc.blocks, lists=True)
 
@@ -261,14 +266,15 @@ class ConcernLocator:
             if section.is_title:
                 continue
             for key in named_by_section[section.index]:
-                if self._subsection_names(section, key, named_by_section):
-                    continue  # an umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection
                 blocks = doc.section_blocks(section)
-                self._named.setdefault(key, []).append(
-                    Location(
-                        "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
-                    )
+                location = Location(
+                    "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
                 )
+                if self._subsection_names(section, key, named_by_section):
+                    # An umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection.
+                    self._umbrellas.setdefault(key, []).append(location)
+                    continue
+                self._named.setdefault(key, []).append(location)
         for block in doc.blocks:
             if not block.lead_in or block.is_question or block.index in self.matcher.unsettled:
                 continue  # "**Latency:** what is the p95?" asks for the concern; it does not give it
@@ -279,8 +285,36 @@ class ConcernLocator:
             for key in keys:
                 self._named.setdefault(key, []).append(
                     Location(
-                        "lead_in", block.line, block.lead_in_raw or "", _text_units(blocks), {block.index: block.body}
+                        "lead_in",
+                        block.line,
+                        block.lead_in_raw or "",
+                        _text_units(blocks),
+                        {block.index: block.body},
+                        headings=[_label_block(block)],
                     )
+                )
+
+    def _index_faq(self) -> None:
+        """An FAQ's question ("Q: How will you decide it is safe to switch over?") heads its answer
+        as a heading does: the answer, up to the next question, is located by the question's words.
+        (Elsewhere a question asks for a concern and gives nothing.)"""
+        blocks = self.doc.blocks
+        questions = [b for b in blocks if _FAQ_QUESTION.match(b.text.strip())]
+        if len(questions) < 2:
+            return
+        for question in questions:
+            keys = concerns_named_by(normalise_phrase(_FAQ_QUESTION.sub("", question.text.strip())), self.vocabulary)
+            answer: list[Block] = []
+            for block in blocks[question.index + 1 :]:
+                if block.section != question.section or _FAQ_QUESTION.match(block.text.strip()):
+                    break
+                answer.append(block)
+            if not keys or not answer:
+                continue
+            label = question.text.strip()
+            for key in keys:
+                self._named.setdefault(key, []).append(
+                    Location("heading", question.line, label, _text_units(answer), headings=[_label_block(question)])
                 )
 
     def _subsection_names(self, section: Section, key: str, named_by_section: list[set[str]]) -> bool:
@@ -300,8 +334,11 @@ class ConcernLocator:
         for block in self.doc.blocks[lead.index + 1 :]:
             if block.section != lead.section:
                 break
-            if block.lead_in and block.list_depth <= lead.list_depth:
-                break  # a sibling lead-in starts the next item; a nested one belongs to this
+            if block.lead_in and block.list_depth <= lead.list_depth and block.kind != "table_row":
+                # A sibling lead-in starts the next item; a nested one belongs to this, and so does
+                # a table under a bare label ("**Numbers.**" over its rows: a row's first cell is
+                # no label of its own).
+                break
             nested = lead.list_depth and block.list_depth > lead.list_depth
             if not nested and not bare:
                 break
@@ -362,8 +399,11 @@ class ConcernLocator:
             if block.lead_in in skip or opening.skip_regex.search(block.text.strip()) or _is_metadata(block, skip):
                 continue
             if block.section not in sections:
-                # The text under the title, then the first section with text: no further.
-                if any(self._is_body_section(section) for section in sections):
+                # The text under the title, then the first section with text: no further, unless
+                # that section only sets the scene ("## Context" before an ADR's "## Decision").
+                if any(self._is_body_section(section) and not self._is_preamble(section) for section in sections):
+                    break
+                if sum(self._is_body_section(section) for section in sections) >= 2:
                     break
                 sections.append(block.section)
             found.append(block)
@@ -374,6 +414,31 @@ class ConcernLocator:
     def _is_body_section(self, index: int | None) -> bool:
         return index is not None and not self.doc.sections[index].is_title
 
+    def _is_preamble(self, index: int | None) -> bool:
+        if index is None:
+            return False
+        heading = self.doc.sections[index].heading
+        return heading in {normalise_phrase(p) for p in self.vocabulary.opening.preamble_sections}
+
+    def _label(self, block: Block) -> str | None:
+        """The block's lead-in, or the label of a callout that opens with an icon ("💡 Decision of
+        record: ..."), which the parser leaves in the text."""
+        if block.lead_in:
+            return block.lead_in
+        match = _ICON_LABEL.match(block.text)
+        return normalise_phrase(match.group(1)) if match else None
+
+    def _under_bare_label(self, concern: str, block: Block) -> bool:
+        """Whether ``block`` follows a bare label that names ``concern`` ("**Ask**" over "Feature
+        engineering builds X by Sprint 42"): it states the concern as a heading's text does."""
+        for location in self._named.get(concern, []):
+            if location.how != "lead_in" or not location.units or location.units[0][0].body.strip():
+                continue
+            lead = location.units[0][0]
+            if block.index != lead.index and any(b.index == block.index for unit in location.units for b in unit):
+                return True
+        return False
+
     def _states(self, concern: str, block: Block) -> bool:
         if block.is_question:
             return False
@@ -381,9 +446,13 @@ class ConcernLocator:
             # A status table's "Decision" column: the cell under it states the concern.
             if concern in concerns_named_by(normalise_phrase(name), self.vocabulary) and len(cell.split()) >= 2:
                 return True
-        if block.lead_in and concern in concerns_named_by(block.lead_in, self.vocabulary):
-            body = self.matcher.unhedged(block, body_only=True)
+        label = self._label(block)
+        if label and concern in concerns_named_by(label, self.vocabulary):
+            body = self.matcher.unhedged(block, body_only=True) if block.lead_in else block.text.split(":", 1)[1]
             if len(body.split()) >= 2 and not self.vocabulary.signals["placeholder"].regex.match(body.strip()):
+                return True
+        if self._under_bare_label(concern, block):
+            if len(self.matcher.unhedged(block).split()) >= 3 and not self.matcher.block_has(block, "placeholder"):
                 return True
         section = self.doc.sections[block.section] if block.section is not None else None
         if (
@@ -399,7 +468,14 @@ class ConcernLocator:
         if opening.undecided_signal and block.section is not None:
             # On the raw text: a hedge is exactly what block_has sets aside.
             undecided = opening.undecided_signal
-            siblings = self.doc.section_blocks(self.doc.sections[block.section])
+            # Near it: a detail left open further down ("storage: not decided yet") leaves the
+            # decision standing.
+            reach = self.vocabulary.opening.blocks
+            siblings = [
+                other
+                for other in self.doc.section_blocks(self.doc.sections[block.section])
+                if abs(other.index - block.index) <= reach
+            ]
             if any(undecided in self.matcher.raw_row(other) for other in siblings):
                 return False
         return not block.text.rstrip().endswith((", or", " or", ";  or"))
@@ -413,7 +489,7 @@ class ConcernLocator:
     def _resolve_anywhere(self, concern: str, status_rules: list[Rule]) -> Resolution:
         named = self._named.get(concern, [])
         substantive = [loc for loc in named if self._substantive(loc)]
-        adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules)), None)
+        adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules, concern)), None)
         if adequate_named is not None:
             return Resolution(self._result("present", adequate_named), adequate_named)
         by_content = self._by_content(concern, status_rules)
@@ -445,16 +521,22 @@ class ConcernLocator:
         if not named:
             return None
         related = [loc for other in self.vocabulary.concerns[concern].gather for loc in self._named.get(other, [])]
+        related += self._umbrellas.get(concern, [])
         units = [unit for loc in [*named, *related] for unit in loc.units]
         body_of = {k: v for loc in [*named, *related] for k, v in loc.body_of.items()}
         headings = [h for loc in [*named, *related] for h in loc.headings]
         union = Location(named[0].how, named[0].line, named[0].label, units, body_of, headings=headings)
         return union if self._adequate(union, status_rules) else None
 
-    def unmet(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
+    def unmet(self, location: Location, groups: list[list[str]], concern: str | None = None) -> list[list[str]]:
         """Adequacy groups a location does not meet (section scope)."""
         blocks = [block for unit in location.units for block in unit] + location.headings
-        return self.matcher.groups_met(blocks, groups, set(location.body_of))
+        missing = self.matcher.groups_met(blocks, groups, set(location.body_of))
+        if missing and concern is not None and location.how in ("heading", "lead_in"):
+            listed = set(self.vocabulary.concerns[concern].listed)
+            if listed and max(_listed_items(blocks), self._subsections(location)) >= 2:
+                missing = [group for group in missing if not listed & set(group)]
+        return missing
 
     def unmet_in_any_unit(self, location: Location, groups: list[list[str]]) -> list[list[str]]:
         """Block scope: the groups missing from the best single unit (fewest missing)."""
@@ -467,13 +549,28 @@ class ConcernLocator:
                 break
         return best or []
 
-    def _adequate(self, location: Location, status_rules: list[Rule]) -> bool:
-        return all(not self.unmet_scoped(location, groups, scope) for groups, scope in status_rules)
+    def _subsections(self, location: Location) -> int:
+        """How many subsections the heading of ``location`` has ("## Plan" over "### 1. Split
+        launch", "### 2. Red-flag rules")."""
+        if location.how != "heading" or not location.headings:
+            return 0
+        section = self.doc.sections[-1 - location.headings[0].index]
+        count = 0
+        for later in self.doc.sections[section.index + 1 :]:
+            if later.level <= section.level:
+                break
+            count += later.level == section.level + 1
+        return count
 
-    def unmet_scoped(self, location: Location, groups: list[list[str]], scope: str) -> list[list[str]]:
+    def _adequate(self, location: Location, status_rules: list[Rule], concern: str | None = None) -> bool:
+        return all(not self.unmet_scoped(location, groups, scope, concern) for groups, scope in status_rules)
+
+    def unmet_scoped(
+        self, location: Location, groups: list[list[str]], scope: str, concern: str | None = None
+    ) -> list[list[str]]:
         if scope == "block":
             return self.unmet_in_any_unit(location, groups)
-        return self.unmet(location, groups)
+        return self.unmet(location, groups, concern)
 
     def _by_content(self, concern: str, status_rules: list[Rule]) -> Location | None:
         rule = self.vocabulary.concerns[concern].content
@@ -484,6 +581,9 @@ class ConcernLocator:
         per_item = any(scope == "block" for _, scope in status_rules)
         pairs = self.vocabulary.concerns[concern].pairs
         for unit in self._units if per_item else self._list_units:
+            unit = self._own_steps(concern, unit)
+            if not unit:
+                continue
             if not self.matcher.meets_all(unit, rule) and not (pairs and any(self._pair(b, pairs) for b in unit)):
                 continue
             location = Location("content", unit[0].line, "", [unit])
@@ -493,6 +593,19 @@ class ConcernLocator:
                 location.line, location.anchor = anchor.line, anchor
                 return location
         return None
+
+    def _own_steps(self, concern: str, unit: list[Block]) -> list[Block]:
+        """A plan spread over the steps of one list, without the steps that are another
+        concern's by their lead-in: in "1. **Lineage:** ... lag under 60 s ... 7. **Validation:**
+        we'll A/B test it", the lag is lineage's, not validation's threshold."""
+        if len(unit) < 2:
+            return unit
+        kept = []
+        for block in unit:
+            named = concerns_named_by(block.lead_in, self.vocabulary) if block.lead_in and block.ordered else set()
+            if not named or concern in named:
+                kept.append(block)
+        return kept
 
     def _partial(self, concern: str) -> Location | None:
         """The first unit that addresses ``concern`` without settling it (its ``partial`` rule)."""
@@ -529,7 +642,8 @@ class ConcernLocator:
         for position, block in enumerate(b for unit in location.units for b in unit):
             text = location.body_of.get(block.index, block.text)
             if position == 0:
-                opening = placeholder.match(text.strip())
+                # An unticked task box is not content: "[ ] TBD — pending legal review" is TBD.
+                opening = placeholder.match(_CHECKBOX.sub("", text.strip(), count=1))
                 if opening is not None:
                     return False
             stated = self.matcher.unhedged(block, block.index in location.body_of)
@@ -576,6 +690,29 @@ def _heading_block(section: Section) -> Block:
     )
 
 
+_CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
+# An FAQ entry's question: "Q: What happens then?", "Question: ...?".
+_FAQ_QUESTION = re.compile(r"^(?:Q|Question)\s*\d*\s*[:.]\s*", re.I)
+# An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
+_ICON_LABEL = re.compile(r"^[^\w\s*_`\[(]+\s*([A-Za-z][A-Za-z '’-]{1,40}?)\s*:\s*\S")
+
+
+def _label_block(block: Block) -> Block:
+    """A lead-in's label (or an FAQ's question) as a block of text: like a heading, "**What
+    callers send:**" states that what follows is the input. (Its index keeps it apart from blocks
+    and headings.)"""
+    label = block.lead_in_raw or block.text
+    return Block(
+        index=-1_000_000 - block.index,
+        kind="heading",
+        text=label,
+        line=block.line,
+        end_line=block.line,
+        section=block.section,
+        body=label,
+    )
+
+
 _ARROW = re.compile(r"\s*(?:→|->|=>|⇒|—>|--+>)\s*")
 
 
@@ -611,6 +748,12 @@ def _is_metadata(block: Block, labels: set[str]) -> bool:
     """A line of metadata pairs: "**Team:** Support ML · **Status:** Ready for dev"."""
     pairs = [normalise_phrase(m.group(1)) for m in _METADATA_PAIR.finditer(block.text)]
     return len(pairs) >= 2 and sum(p in labels for p in pairs) >= max(1, len(pairs) - 1)
+
+
+def _listed_items(blocks: list[Block]) -> int:
+    """How many items the shallowest list among ``blocks`` has (0 when there is none)."""
+    depths = [block.list_depth for block in blocks if block.list_depth and block.index >= 0]
+    return depths.count(min(depths)) if depths else 0
 
 
 def _text_units(blocks: list[Block], lists: bool = False, nested: bool = True) -> list[list[Block]]:

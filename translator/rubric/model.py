@@ -51,6 +51,10 @@ class Concern(_Strict):
     pairs: list[list[str]] = Field(default_factory=list)
     # Content that addresses the concern but does not settle it: incomplete, not missing.
     partial: list[list[str]] = Field(default_factory=list)
+    # Signals that two or more items listed in the concern's own location stand for: options
+    # laid out as a list ("A: restore the rules", "B: route to v1") are options, and so are the
+    # steps of a plan.
+    listed: list[str] = Field(default_factory=list)
 
 
 class Opening(_Strict):
@@ -65,6 +69,9 @@ class Opening(_Strict):
     skip_patterns: list[str] = Field(default_factory=list)
     not_decisions: list[str] = Field(default_factory=list)
     options_named_by: list[str] = Field(default_factory=list)  # concerns whose sections list options
+    # Sections that set the scene before the decision (an ADR's "Context"): the opening reaches
+    # through them into the next section.
+    preamble_sections: list[str] = Field(default_factory=list)
 
     @cached_property
     def skip_regex(self) -> re.Pattern[str]:
