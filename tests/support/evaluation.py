@@ -228,7 +228,7 @@ def _overlaps(question: str, half: str, run: int = 4) -> bool:
 @cache
 def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) -> NotesResult:
     """The offline drafter on the labelled notes in ``folder``. ``written_blind``: only the notes
-    written blind for issue 13 (their names start with "b"), or only the original ones."""
+    written blind for issue 13 (their names start with a letter: b, d, e), or only the original ones."""
     from translator.drafting import draft
     from translator.drafting.offline import file_statements
     from translator.drafting.rounds import detect_notes_kind, kind_source_of
@@ -237,7 +237,7 @@ def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) ->
 
     result = NotesResult()
     for entry in yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8")):
-        if written_blind is not None and entry["file"].startswith("b") != written_blind:
+        if written_blind is not None and (not entry["file"][0].isdigit()) != written_blind:
             continue
         outcome = draft(folder / entry["file"], kind=entry["kind"], engine="offline")
         result.notes += 1
