@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from translator.rubric.document import Block, Document
 from translator.rubric.locate import ConcernLocator, Resolution, Rule, SignalMatcher
 from translator.rubric.matrix import any_match
-from translator.rubric.model import Criterion, Rubric, Vocabulary, combine, compile_all
+from translator.rubric.model import Criterion, Rubric, Vocabulary, check_patterns, combine
 from translator.rubric.registry import NoParams, Params, register
 from translator.rubric.report import Finding
 
@@ -79,14 +79,14 @@ class VagueClaimsParams(Params):
     # Required and non-empty: an empty alternation would match everywhere.
     phrases: list[str] = Field(min_length=1)
 
-    _compiles = field_validator("phrases")(compile_all)
+    _compiles = field_validator("phrases")(check_patterns)
 
 
 class SoWhatParams(Params):
     deltas: list[str] = Field(min_length=1)
     consequences: list[str] = Field(min_length=1)
 
-    _compiles = field_validator("deltas", "consequences")(compile_all)
+    _compiles = field_validator("deltas", "consequences")(check_patterns)
 
 
 class MaxWordsParams(Params):

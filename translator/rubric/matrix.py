@@ -25,6 +25,7 @@ from functools import cached_property, lru_cache
 import re2
 
 from translator.rubric.model import Signal, _lower_case_pattern
+from translator.rubric.words import phrase_alternation
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -52,13 +53,19 @@ def _options() -> re2.Options:
     return options
 
 
-def _set(patterns: list[str]) -> re2.Set | None:
-    """An unanchored RE2 set of ``patterns`` (None when empty or when RE2 refuses one)."""
-    if not patterns:
-        return None
-    found = re2.Set.SearchSet(_options())
-    for pattern in patterns:
+def _add(found: re2.Set, pattern: str) -> bool:
+    """Add ``pattern`` to the set; False when RE2 refuses it (a look-around, a back-reference,
+    a possessive quantifier), which leaves the set as it was."""
+    try:
         found.Add(pattern)
+    except re2.error:
+        return False
+    return True
+
+
+def _compiled(found: re2.Set, members: list[str]) -> re2.Set | None:
+    if not members:
+        return None
     found.Compile()
     return found
 
@@ -122,38 +129,37 @@ class SignalSet:
 
     def __init__(self, signals: Mapping[str, Signal]) -> None:
         self.names: tuple[str, ...] = tuple(signals)
-        patterns: list[str] = []
-        self._pattern_owner: list[str] = []
+        pattern_set = re2.Set.SearchSet(_options())
+        self._pattern_owner: list[str] = []  # set index -> signal (or gate) name
         self._fallback: list[tuple[str, re.Pattern[str]]] = []
         self._gated: list[bool] = []  # whether fallback i has a gate in the set
-        words: list[str] = []
+        word_set = re2.Set.SearchSet(_options())
         self._word_owner: list[str] = []
+        named: set[str] = set()
         for name, signal in signals.items():
             for pattern in signal.patterns:
                 lowered = _lower_case_pattern(pattern)
-                if lowered is not None and _re2_accepts(f"(?m){lowered}"):
-                    patterns.append(f"(?m){lowered}")
+                if lowered is not None and _add(pattern_set, f"(?m){lowered}"):
                     self._pattern_owner.append(name)
+                    named.update(char for char in lowered if ord(char) > 127)
                     continue
                 # On ``re``, searched only where the pattern without its look-arounds (which
                 # only ever narrow a match) hits in the set: a gate.
                 gate = _without_lookarounds(lowered) if lowered is not None else None
-                if gate is not None and _re2_accepts(f"(?m){gate}"):
-                    patterns.append(f"(?m){gate}")
+                gated = gate is not None and _add(pattern_set, f"(?m){gate}")
+                if gated:
                     self._pattern_owner.append(f"{_GATE}{len(self._fallback)}")
+                    named.update(char for char in gate or "" if ord(char) > 127)
                 self._fallback.append((name, re.compile(pattern, re.I | re.M)))
-                self._gated.append(gate is not None and _re2_accepts(f"(?m){gate}"))
-            phrases = signal.word_regex
-            if phrases is not None:
-                # The phrases between spaces (stem_text pads its output), spaces consumed:
-                # a row asks whether a phrase occurs, not where.
-                inner = phrases.pattern.removeprefix("(?<= )").removesuffix("(?= )")
-                words.append(f" {inner} ")
+                self._gated.append(gated)
+            phrases = phrase_alternation(signal.words)
+            # The phrases between spaces (stem_text pads its output), spaces consumed: a row
+            # asks whether a phrase occurs, not where.
+            if phrases is not None and _add(word_set, f" (?:{phrases}) "):
                 self._word_owner.append(name)
-        self._patterns = _set(patterns)
-        self._words = _set(words)
+        self._patterns = _compiled(pattern_set, self._pattern_owner)
+        self._words = _compiled(word_set, self._word_owner)
         # Non-ASCII characters the patterns name stay themselves in the text RE2 reads.
-        named = {char for pattern in patterns for char in pattern if ord(char) > 127}
         self._folds: dict[str, str] = {}
         self._named = frozenset(named)
 

@@ -225,7 +225,7 @@ class Criterion(_Strict):
     _options: Params = PrivateAttr()
 
     @model_validator(mode="after")
-    def _fits_its_check_type(self) -> Criterion:
+    def _fits_its_check_type(self, info: ValidationInfo) -> Criterion:
         try:
             kind = check_type(self.check)
         except ValueError as exc:
@@ -235,7 +235,9 @@ class Criterion(_Strict):
         if kind.needs_require and not self.require:
             raise ValueError(f"require: check {self.check} needs require: [[signal, ...], ...]")
         try:
-            self._options = kind.params.model_validate(self.params)
+            # The load's context goes along: built-in params skip eager compilation, as the
+            # rest of the built-in data does (tests/test_rubric_loader.py compiles them).
+            self._options = kind.params.model_validate(self.params, context=info.context)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in ("params", *first["loc"]))

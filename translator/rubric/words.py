@@ -56,7 +56,12 @@ def stem_phrase(phrase: str) -> str:
 def phrase_regex(phrases: list[str] | set[str] | tuple[str, ...]) -> re.Pattern[str] | None:
     """One regex for vocabulary phrases, to search :func:`stem_text` output as whole words
     (the longest phrase first, so that it wins where phrases overlap). None for no phrases."""
+    alternation = phrase_alternation(phrases)
+    return re.compile(f"(?<= )(?:{alternation})(?= )") if alternation else None
+
+
+def phrase_alternation(phrases: list[str] | set[str] | tuple[str, ...]) -> str | None:
+    """The phrases in normalised word forms, escaped and joined with "|", longest first; the
+    signal matrix puts it between spaces in its RE2 set without compiling it for ``re``."""
     stemmed = sorted({stem_phrase(p) for p in phrases} - {""}, key=len, reverse=True)
-    if not stemmed:
-        return None
-    return re.compile("(?<= )(?:" + "|".join(re.escape(p) for p in stemmed) + ")(?= )")
+    return "|".join(re.escape(p) for p in stemmed) or None
