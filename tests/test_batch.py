@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.evaluation import is_written_blind
 from tests.support.openai_server import OpenAIServer
 from tests.support.responders import ChainModel
 from translator.batch import BatchOptions, RateLimiter, run_batch
@@ -36,9 +37,9 @@ def _no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def corpus(folder: Path, copies: int = 1) -> list[Path]:
     """The labelled notes plus the complete example, in nested folders, as a corpus: the 31
     original and b-prefixed notes these tests were sized for (about 100 model calls a pass; the
-    later d- and e-prefixed dev notes would double it and crowd the 0.5 s timeouts)."""
+    later d- and e-prefixed dev notes would double the calls and the run time)."""
     files = []
-    notes = [p for p in sorted(NOTES.iterdir()) if p.name[0].isdigit() or p.name.startswith("b")]
+    notes = [p for p in sorted(NOTES.iterdir()) if not is_written_blind(p.name) or p.name.startswith("b")]
     for n in range(copies):
         for source in [
             *(p for p in notes if p.suffix == ".md"),

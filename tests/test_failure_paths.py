@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.evaluation import is_written_blind
 from tests.support.openai_server import OpenAIServer, Reply, ScriptedResponder, error_object
 from tests.support.responders import ChainModel
 
@@ -109,9 +110,9 @@ def fails_cleanly(run: Run, code: int, *, lines: int = 1) -> None:
 def notes_folder(folder: Path, copies: int = 1) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(copies):
-        # The ten original Markdown notes (the letter-prefixed ones written blind for issue 13 are
+        # The ten original Markdown notes (the ones written blind for issue 13 are
         # measured by the eval, not needed here): the counts below are theirs.
-        for source in sorted(p for p in NOTES.glob("*.md") if p.name[0].isdigit()):
+        for source in sorted(p for p in NOTES.glob("*.md") if not is_written_blind(p.name)):
             (folder / f"{n}-{source.name}").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
 

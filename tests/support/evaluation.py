@@ -226,6 +226,12 @@ def _overlaps(question: str, half: str, run: int = 4) -> bool:
 
 
 @cache
+def is_written_blind(name: str) -> bool:
+    """Whether a note of ``eval_sets/notes`` was written blind (b*, d*, e*), not one of the 16
+    originals (01-...), which were written with the drafter."""
+    return not name[0].isdigit()
+
+
 def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) -> NotesResult:
     """The offline drafter on the labelled notes in ``folder``. ``written_blind``: only the notes
     written blind for issue 13 (their names start with a letter: b, d, e), or only the original ones."""
@@ -237,7 +243,7 @@ def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) ->
 
     result = NotesResult()
     for entry in yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8")):
-        if written_blind is not None and (not entry["file"][0].isdigit()) != written_blind:
+        if written_blind is not None and is_written_blind(entry["file"]) != written_blind:
             continue
         outcome = draft(folder / entry["file"], kind=entry["kind"], engine="offline")
         result.notes += 1

@@ -191,26 +191,26 @@ class _Converter:
         self.span_end = max(self.span_end, where["end"])
         return self.inline
 
-    def _child(self, token: Token, where: dict[str, int]) -> None:
+    def _children(self, where: dict[str, int]) -> list[Token] | None:
+        """The children list that inline content at ``where`` joins; None inside code, inside
+        an image (whose alt text is its label as written), or where no text counts."""
         if self.code:
-            return
+            return None
         if self.image is not None:
             self.image[1] = max(self.image[1], where["end"])
-            return
+            return None
         target = self._target(where)
-        if target is not None and target.children is not None:
-            target.children.append(token)
+        return target.children if target is not None else None
+
+    def _child(self, token: Token, where: dict[str, int]) -> None:
+        children = self._children(where)
+        if children is not None:
+            children.append(token)
 
     def _text(self, text: str, where: dict[str, int]) -> None:
-        if self.code:
+        children = self._children(where)
+        if children is None:
             return
-        if self.image is not None:
-            self.image[1] = max(self.image[1], where["end"])
-            return
-        target = self._target(where)
-        if target is None or target.children is None:
-            return
-        children = target.children
         if children and children[-1].type == "text":
             children[-1].content += text  # pyromark splits text at entities and escapes
         else:

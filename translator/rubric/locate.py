@@ -70,16 +70,15 @@ class SignalMatcher:
         self.doc = doc
         self.unsettled: set[int] = set()  # blocks under an "Open questions" section
         caches = (
-            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}, {}, {}))
+            doc.caches.setdefault(("signals", id(vocabulary)), ({}, {}, {}, {}, {}))
             if doc is not None
-            else ({}, {}, {}, {}, {}, {})
+            else ({}, {}, {}, {}, {})
         )
         self._rows: dict[tuple[int, bool], frozenset[str]] = caches[0]
         self._text_cache: dict[tuple[int, bool], str] = caches[1]
         self._field_rows: dict[tuple[int, bool], frozenset[str]] = caches[2]
         self._text_rows: dict[str, frozenset[str]] = caches[3]
-        self._raw_rows: dict[int, frozenset[str]] = caches[4]
-        self._pattern_rows: dict[str, frozenset[str]] = caches[5]
+        self._pattern_rows: dict[str, frozenset[str]] = caches[4]
 
     def block_has(self, block: Block, signal: str, body_only: bool = False) -> bool:
         """Whether ``block`` matches ``signal``. A question states nothing, so it matches none:
@@ -88,7 +87,7 @@ class SignalMatcher:
 
     def signals_of(self, block: Block, body_only: bool = False) -> frozenset[str]:
         """Every signal ``block`` matches: its row, and for a table row the signals its header
-        cells name (a cell under "System response" is a handling). None for a question."""
+        cells name (a cell under "System response" is a handling). Nothing for a question."""
         if block.is_question or block.index in self.unsettled:
             return frozenset()
         row = self.row(block, body_only)
@@ -130,11 +129,7 @@ class SignalMatcher:
     def raw_row(self, block: Block) -> frozenset[str]:
         """The signals whose patterns match the block's whole text, hedged sentences and
         questions included (a placeholder is one wherever it stands)."""
-        row = self._raw_rows.get(block.index)
-        if row is None:
-            text = block.text
-            row = self._raw_rows[block.index] = frozenset(self.signals.pattern_hits(text, text.lower()))
-        return row
+        return self.pattern_row(block.text)
 
     def _by_field(self, block: Block, definition: Signal) -> bool:
         """A row's cell under a header that names this signal ("System response") is one."""

@@ -7,8 +7,8 @@ matches, one over the lower-cased text for the signals' ``patterns`` and one ove
 normalised word forms for their ``words``, and every later question is a set lookup.
 
 RE2 takes no look-arounds or back-references. A pattern that uses them, or that lower-casing
-could change (see model._lower_case_pattern), stays on Python's ``re``, searched on its own;
-the built-in vocabulary has five. RE2's ``\\s``, ``\\d``, ``\\w`` and ``\\b`` are ASCII, Python's
+could change (see model.lower_case_pattern), stays on Python's ``re``, searched on its own;
+the built-in vocabulary has two. RE2's ``\\s``, ``\\d``, ``\\w`` and ``\\b`` are ASCII, Python's
 are Unicode, so the text RE2 reads has its non-ASCII characters folded to what they are to
 ``re``: a space (a non-breaking space from an HTML export), a digit, or a word character ("ΔAUC" is
 one word to both), unless a pattern names the character itself ("µs", "≥").
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import re2
 
-from translator.rubric.model import Signal, _lower_case_pattern
+from translator.rubric.model import Signal, lower_case_pattern
 from translator.rubric.words import phrase_alternation
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -114,21 +114,10 @@ def _without_lookarounds(pattern: str) -> str | None:
 _COUNTED = re.compile(r"(?<!\\)\{\d*,?\d*\}")
 
 
-def _re2_accepts(pattern: str) -> bool:
-    """Whether RE2 compiles ``pattern``: it refuses look-arounds, back-references and
-    possessive quantifiers, which stay on ``re``."""
-    try:
-        re2.compile(pattern, options=_options())
-    except re2.error:
-        return False
-    return True
-
-
 class SignalSet:
     """The signals of one vocabulary, compiled for rows. Built once per loaded vocabulary."""
 
     def __init__(self, signals: Mapping[str, Signal]) -> None:
-        self.names: tuple[str, ...] = tuple(signals)
         pattern_set = re2.Set.SearchSet(_options())
         self._pattern_owner: list[str] = []  # set index -> signal (or gate) name
         self._fallback: list[tuple[str, re.Pattern[str]]] = []
@@ -138,7 +127,7 @@ class SignalSet:
         named: set[str] = set()
         for name, signal in signals.items():
             for pattern in signal.patterns:
-                lowered = _lower_case_pattern(pattern)
+                lowered = lower_case_pattern(pattern)
                 if lowered is not None and _add(pattern_set, f"(?m){lowered}"):
                     self._pattern_owner.append(name)
                     named.update(char for char in lowered if ord(char) > 127)
@@ -175,10 +164,6 @@ class SignalSet:
 
         return _NON_ASCII.sub(fold, lowered)
 
-    @cached_property
-    def with_words(self) -> frozenset[str]:
-        return frozenset(self._word_owner)
-
     def pattern_hits(self, text: str, lowered: str) -> set[str]:
         """The signals whose patterns match ``text`` (``lowered`` is ``text.lower()``)."""
         hits: set[str] = set()
@@ -212,11 +197,13 @@ def any_match(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     ASCII (where its classes and Python's agree), else ``re``. Checks that need match
     positions run their own regex only where this says yes."""
     fallback = re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)", re.I)
-    lowered = [_lower_case_pattern(p) for p in patterns]
-    joined = "|".join(f"(?:{p})" for p in lowered if p is not None)
-    if not patterns or None in lowered or not _re2_accepts(joined):
+    lowered = [lower_case_pattern(p) for p in patterns]
+    try:
+        if not patterns or None in lowered:
+            raise re2.error("not for RE2")
+        regex = re2.compile("|".join(f"(?:{p})" for p in lowered if p is not None), options=_options())
+    except re2.error:  # refused (a look-around, a back-reference): re does it all
         return lambda text: fallback.search(text) is not None
-    regex = re2.compile(joined, options=_options())
 
     def test(text: str) -> bool:
         if text.isascii():

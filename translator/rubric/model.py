@@ -110,17 +110,6 @@ class Signal(_Strict):
         return combine(self.patterns, re.I | re.M) if self.patterns else re.compile("(?!)")
 
     @cached_property
-    def lower_regex(self) -> re.Pattern[str] | None:
-        """The same matches on lower-cased text, without re.I (two to four times faster in
-        CPython's engine). Letters are lower-cased, escapes kept (\\S stays \\S); a pattern whose
-        meaning lower-casing could change (a \\x or \\N escape, inline flags, named groups, a range
-        such as [A-z]) keeps re.I."""
-        lowered = [_lower_case_pattern(p) for p in self.patterns]
-        if all(p is not None for p in lowered):
-            return combine([p for p in lowered if p is not None], re.M) if lowered else re.compile("(?!)")
-        return None
-
-    @cached_property
     def field_regex(self) -> re.Pattern[str] | None:
         """The header names that make a cell this signal, over normalised text."""
         from translator.rubric.words import phrase_regex
@@ -143,9 +132,11 @@ _CASED_RANGE = re.compile(r"(?<!\\)(\S)-(\S)(?=[^\[]*\])")
 _UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-def _lower_case_pattern(pattern: str) -> str | None:
-    """``pattern`` for lower-cased text: what re.I matches in any case, on text in lower case.
-    None when that is not a plain rewrite."""
+def lower_case_pattern(pattern: str) -> str | None:
+    """``pattern`` for lower-cased text: what re.I matches in any case, on text in lower case
+    (the signal matrix's RE2 sets read lower-cased text). Letters are lower-cased, escapes kept
+    (\\S stays \\S); None when lower-casing could change the meaning (a \\x or \\N escape,
+    inline flags, named groups, a range such as [A-z]): such a pattern keeps re.I on ``re``."""
     if _GROUP_EXTENSION.search(pattern) or any(
         (low + high) != (low + high).lower() and not (low in _UPPER and high in _UPPER)
         for low, high in _CASED_RANGE.findall(pattern)
