@@ -60,12 +60,14 @@ def test_scorer_agrees_with_the_original_labels() -> None:
     # <= 3% false alarms, no missed gap, kind >= 95%) are not met, and the README says so.
     [
         # Dev grew by 20 specs (x2, written blind, measured once before tuning: 125/154, 24, 2, 15/20).
-        (DEV, "dev", 760, 34, 3, 90),
-        (BLIND, "blind", 524, 64, 7, 64),  # kind was 61 before the notes kind cues (issue 13)
-        (ROUND2, "round2", 269, 36, 1, 34),
+        (DEV, "dev", 766, 28, 3, 90),  # 760, 34 before the opening's reading of decisions
+        # The opening's reading of decisions (fifth session): blind 524 -> 529, 64 -> 59 false
+        # alarms; round 2 269 -> 271, 36 -> 34; round 3 262 -> 263, 45 -> 44, but 3 -> 4 missed gaps.
+        (BLIND, "blind", 529, 59, 7, 64),  # kind was 61 before the notes kind cues (issue 13)
+        (ROUND2, "round2", 271, 34, 1, 34),
         # Round 3, measured once: 240/323, 64, 2, 32/40 with the checker before the last tuning
         # round; 262/323, 45, 3, 32/40 after it.
-        (ROUND3, "round3", 262, 45, 3, 32),
+        (ROUND3, "round3", 263, 44, 4, 32),
     ],
 )
 def test_scorer_on_the_blind_corpus(

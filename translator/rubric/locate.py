@@ -373,6 +373,7 @@ class ConcernLocator:
         opening = self.vocabulary.opening
         skip = {normalise_phrase(p) for p in opening.skip_lead_ins}
         found: list[Block] = []
+        units = 0
         sections: list[int | None] = []
         listing_options = False  # under a bare "Options:" label
         for block in self.doc.blocks:
@@ -392,7 +393,9 @@ class ConcernLocator:
             ):
                 continue  # options are what the decision chooses between, not the decision
             if block.lead_in in skip or opening.skip_regex.search(block.text.strip()) or _is_metadata(block, skip):
-                continue
+                decided = opening.decided_metadata
+                if not (decided and block.lead_in in skip and decided in self.matcher.pattern_row(block.body)):
+                    continue
             if block.section not in sections:
                 # The text under the title, then the first section with text: no further, unless
                 # that section only sets the scene ("## Context" before an ADR's "## Decision").
@@ -402,7 +405,10 @@ class ConcernLocator:
                     break
                 sections.append(block.section)
             found.append(block)
-            if len(found) >= opening.blocks:
+            # A reader takes in a table at a glance: its rows (an infobox of "Field | Value" over
+            # the first section, say) count as one block of the opening, not one each.
+            units += not _continues_table(block, found[-2] if len(found) > 1 else None)
+            if units >= opening.blocks:
                 break
         return found
 
@@ -769,3 +775,13 @@ def _text_units(blocks: list[Block], lists: bool = False, nested: bool = True) -
         else:
             units.append([block])
     return units
+
+
+def _continues_table(block: Block, previous: Block | None) -> bool:
+    """Whether ``block`` is a further row of the table ``previous`` is a row of."""
+    return (
+        previous is not None
+        and block.kind == previous.kind == "table_row"
+        and block.header == previous.header
+        and block.index == previous.index + 1
+    )

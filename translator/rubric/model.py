@@ -65,6 +65,8 @@ class Opening(_Strict):
     blocks: int = Field(default=6, ge=1)
     decision_signals: list[str] = Field(default_factory=list)
     undecided_signal: str | None = None
+    # The signal that keeps a metadata line the opening would skip ("Status: approved for ...").
+    decided_metadata: str | None = None
     skip_lead_ins: list[str] = Field(default_factory=list)
     skip_patterns: list[str] = Field(default_factory=list)
     not_decisions: list[str] = Field(default_factory=list)
@@ -196,6 +198,14 @@ class Vocabulary(_Strict):
     opening: Opening = Field(default_factory=Opening)
     unsettled_sections: list[str] = Field(default_factory=list)
     signals: dict[str, Signal]
+
+    @model_validator(mode="after")
+    def _opening_names_known_signals(self) -> Vocabulary:
+        named = [*self.opening.decision_signals, self.opening.undecided_signal, self.opening.decided_metadata]
+        unknown = sorted({name for name in named if name and name not in self.signals})
+        if unknown:
+            raise ValueError(f"opening names unknown signals: {', '.join(unknown)}")
+        return self
 
 
 class Criterion(_Strict):
