@@ -238,6 +238,7 @@ class ConcernLocator:
         # "Testing Data"): not a location of their own, but a protocol's elements may be spread
         # over their subsections ("Testing Data" holds the method, "Results" the release gate).
         self._umbrellas: dict[str, list[Location]] = {}
+        self._footnotes = _footnotes(doc.blocks)
         matcher.unsettled = self._unsettled_blocks()
         self._index_names()
         self._index_faq()
@@ -252,7 +253,32 @@ class ConcernLocator:
             spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1)}
             if spans & phrases:
                 found.update(range(section.first_block, section.end_block))
+        # A footnote stands at the end, often under the last section ("Open questions"), by
+        # position only: it belongs where it is referenced.
+        for note in self._footnotes.values():
+            if note.index in found and any(b.index not in found for b in self._referring(note)):
+                found.discard(note.index)
         return found
+
+    def _referring(self, note: Block) -> list[Block]:
+        label = _FOOTNOTE.match(note.text)
+        marker = f"[^{label.group(1)}]" if label else None
+        return [b for b in self.doc.blocks if marker and b.index != note.index and marker in b.text]
+
+    def _with_footnotes(self, blocks: list[Block]) -> list[list[Block]]:
+        """The text units of ``blocks`` and of the footnotes they reference: "The online lookup
+        must fit the existing budget.[^cost]" says its figures in the footnote."""
+        units = _text_units(blocks)
+        if not self._footnotes:
+            return units
+        seen = {b.index for b in blocks}
+        for block in blocks:
+            for label in _FOOTNOTE_REF.findall(block.text):
+                note = self._footnotes.get(label)
+                if note is not None and note.index not in seen:
+                    seen.add(note.index)
+                    units.append([note])
+        return units
 
     def _index_names(self) -> None:
         doc = self.doc
@@ -263,7 +289,11 @@ class ConcernLocator:
             for key in named_by_section[section.index]:
                 blocks = doc.section_blocks(section)
                 location = Location(
-                    "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
+                    "heading",
+                    section.line,
+                    section.title,
+                    self._with_footnotes(blocks),
+                    headings=[_heading_block(section)],
                 )
                 if self._subsection_names(section, key, named_by_section):
                     # An umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection.
@@ -283,7 +313,7 @@ class ConcernLocator:
                         "lead_in",
                         block.line,
                         block.lead_in_raw or "",
-                        _text_units(blocks),
+                        self._with_footnotes(blocks),
                         {block.index: block.body},
                         headings=[_label_block(block)],
                     )
@@ -686,6 +716,21 @@ def _heading_block(section: Section) -> Block:
 
 
 _CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
+# A footnote's definition ("[^cost]: Online lookup adds ...") and a reference to one ("budget.[^cost]").
+_FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+
+
+def _footnotes(blocks: list[Block]) -> dict[str, Block]:
+    """Footnote label -> the block that defines it."""
+    found: dict[str, Block] = {}
+    for block in blocks:
+        match = _FOOTNOTE.match(block.text) if block.text.startswith("[^") else None
+        if match:
+            found.setdefault(match.group(1), block)
+    return found
+
+
 # An FAQ entry's question: "Q: What happens then?", "Question: ...?".
 _FAQ_QUESTION = re.compile(r"^(?:Q|Question)\s*\d*\s*[:.]\s*", re.I)
 # An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".
