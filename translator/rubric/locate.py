@@ -524,7 +524,8 @@ class ConcernLocator:
 
     def _resolve_anywhere(self, concern: str, status_rules: list[Rule]) -> Resolution:
         named = self._named.get(concern, [])
-        substantive = [loc for loc in named if self._substantive(loc)]
+        denials = {id(loc): self._denial(concern, status_rules, loc) for loc in named}
+        substantive = [loc for loc in named if self._substantive(loc) and denials[id(loc)] is None]
         adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules, concern)), None)
         if adequate_named is not None:
             return Resolution(self._result("present", adequate_named), adequate_named)
@@ -540,7 +541,8 @@ class ConcernLocator:
         if partial is not None and not named:
             return Resolution(self._result("incomplete", partial), partial)
         if named:
-            placeholder = self._placeholder_text(named[0])
+            denial = denials[id(named[0])]
+            placeholder = f"denial: {_shorten(denial)}" if denial else self._placeholder_text(named[0])
             return Resolution(
                 ConcernResult(status="missing", line=named[0].line, evidence=placeholder), named[0], placeholder
             )
@@ -688,6 +690,32 @@ class ConcernLocator:
                 return True
         return False
 
+    def _denial(self, concern: str, status_rules: list[Rule], location: Location) -> str | None:
+        """The sentence that denies the concern, when that is the location's only word on it: under
+        "Resource use", "We have not assessed compute footprint or running cost; it runs on the
+        existing server" states no cost at all (missing, not incomplete)."""
+        # What would say something on the concern: its adequacy rules' signals, and its content
+        # and partial rules'. (A concern with no adequacy rule is judged by its heading alone.)
+        own = {s for groups, _ in status_rules for group in groups for s in group}
+        if not own:
+            return None
+        definition = self.vocabulary.concerns[concern]
+        own |= {s for group in [*definition.content, *definition.partial] for s in group}
+        blocks = [b for unit in location.units for b in unit]
+        hedge = self.vocabulary.signals["hedge"].regex
+        denied = [
+            sentence
+            for block in blocks
+            if "hedge" in self.matcher.raw_row(block)
+            for sentence in _SENTENCES.split(block.text)
+            if any(_NEGATION.search(m.group(0)) for m in hedge.finditer(sentence))
+        ]
+        # The denial is about the concern ("not assessed ... running cost"), and nothing else says more.
+        about = next((sentence for sentence in denied if any(self.matcher.text_has(sentence, s) for s in own)), None)
+        if about is None or any(own & self.matcher.signals_of(b, b.index in location.body_of) for b in blocks):
+            return None
+        return about
+
     def _placeholder_text(self, location: Location) -> str | None:
         placeholder = self.vocabulary.signals["placeholder"].regex
         for unit in location.units:
@@ -726,6 +754,8 @@ def _heading_block(section: Section) -> Block:
     )
 
 
+# A hedge that denies rather than doubts: "have not assessed", "haven't looked", "not measured".
+_NEGATION = re.compile(r"\b(?:not|no)\b|n'?t\b", re.I)
 _CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
 # A footnote's definition ("[^cost]: Online lookup adds ...") and a reference to one ("budget.[^cost]").
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:")
