@@ -96,9 +96,23 @@ class SignalMatcher:
             found = self._field_rows.get(key)
             if found is None:
                 named = {n for n, s in self.vocabulary.signals.items() if s.fields and self._by_field(block, s)}
-                found = self._field_rows[key] = row | named if named else row
+                found = row | named if named else row
+                unnamed = {n for n in found if self._only_in_naming_cells(block, n)}
+                found = self._field_rows[key] = found - unnamed if unnamed else found
             return found
         return row
+
+    def _only_in_naming_cells(self, block: Block, name: str) -> bool:
+        """Whether the row matches ``name`` only in cells under a header that names the row."""
+        naming = self.vocabulary.signals[name].naming_field_regex
+        if naming is None:
+            return False
+        kept = [
+            cell for head, cell in zip(block.header, block.cells, strict=False) if not naming.search(stem_text(head))
+        ]
+        if len(kept) == len(block.cells):
+            return False
+        return not self.text_has(" | ".join(kept), name) and not self._by_field(block, self.vocabulary.signals[name])
 
     def row(self, block: Block, body_only: bool = False) -> frozenset[str]:
         """The signals whose patterns or word phrases match the block's unhedged text (its
@@ -550,21 +564,80 @@ class ConcernLocator:
 
     def _gathered(self, concern: str, status_rules: list[Rule]) -> Location | None:
         """The concern's elements gathered over all the sections that name it and those of the
-        concerns it gathers with: a protocol whose method, duration and decision rule sit in
-        three sections is one protocol. Only section-scoped rules gather; a failure mode's
-        handling must still sit with its condition."""
+        concerns it gathers with, and over the units that carry its ``gather_by`` signals: a
+        protocol whose method, duration and decision rule sit in three sections is one protocol.
+        Only section-scoped rules gather; a failure mode's handling must still sit with its
+        condition."""
         if any(scope == "block" for _, scope in status_rules):
             return None
+        definition = self.vocabulary.concerns[concern]
         named = [loc for loc in self._named.get(concern, []) if self._substantive(loc)]
-        if not named:
+        carriers = self._carriers(definition.gather_by)
+        if not named and not carriers:
             return None
-        related = [loc for other in self.vocabulary.concerns[concern].gather for loc in self._named.get(other, [])]
+        related = [loc for other in definition.gather for loc in self._named.get(other, [])]
         related += self._umbrellas.get(concern, [])
-        units = [unit for loc in [*named, *related] for unit in loc.units]
-        body_of = {k: v for loc in [*named, *related] for k, v in loc.body_of.items()}
-        headings = [h for loc in [*named, *related] for h in loc.headings]
-        union = Location(named[0].how, named[0].line, named[0].label, units, body_of, headings=headings)
-        return union if self._adequate(union, status_rules) else None
+        first = named[0] if named else carriers[0]
+        found = [*named, *related, *carriers]
+        union = Location(
+            first.how,
+            first.line,
+            first.label,
+            [unit for loc in found for unit in loc.units],
+            {k: v for loc in found for k, v in loc.body_of.items()},
+            first.anchor,
+            [h for loc in found for h in loc.headings],
+        )
+        if self._adequate(union, status_rules):
+            return union
+        return self._with_partial(concern, status_rules, union)
+
+    def _with_partial(self, concern: str, status_rules: list[Rule], union: Location) -> Location | None:
+        """``union`` completed by the concern's partial content elsewhere, for the elements partial
+        content is (a method and its sample, "the silent-mode evaluation ran over 18,420
+        attendances"): a bar in it is a result, not the decision rule."""
+        definition = self.vocabulary.concerns[concern]
+        partial = definition.partial
+        supplied = {s for group in partial for s in group}
+        if not partial:
+            return None
+        # Only a protocol with a stated decision rule is completed so, and not from a section that
+        # names another concern: a method and sample under "Failure handling" ("runs with last
+        # night's forecast, older than 12 hours") or "Deployment" are that section's.
+        blocks = [b for unit in union.units for b in unit]
+        if definition.gather_by and not self.matcher.meets_all(blocks, [definition.gather_by]):
+            return None
+        units = [
+            unit
+            for unit in self._list_units
+            if self.matcher.meets_all(unit, partial) and not self._names_another(unit[0], concern)
+        ]
+        if not units:
+            return None
+        extra = Location("content", union.line, union.label, units)
+        for groups, scope in status_rules:
+            for group in self.unmet_scoped(union, groups, scope):
+                if not set(group) & supplied or self.unmet(extra, [group]):
+                    return None
+        union.units = union.units + units
+        return union
+
+    def _names_another(self, block: Block, concern: str) -> bool:
+        """Whether ``block`` sits in a section whose heading names a concern other than ``concern``."""
+        if block.section is None:
+            return False
+        return bool(concerns_named_by(self.doc.sections[block.section].heading, self.vocabulary) - {concern})
+
+    def _carriers(self, signals: list[str]) -> list[Location]:
+        """The units anywhere that carry one of ``signals``, as content locations."""
+        if not signals:
+            return []
+        found = []
+        for unit in self._units:
+            anchor = next((b for b in unit if any(self.matcher.block_has(b, s) for s in signals)), None)
+            if anchor is not None:
+                found.append(Location("content", anchor.line, "", [unit], anchor=anchor))
+        return found
 
     def unmet(self, location: Location, groups: list[list[str]], concern: str | None = None) -> list[list[str]]:
         """Adequacy groups a location does not meet (section scope)."""

@@ -46,6 +46,10 @@ class Concern(_Strict):
     # Concerns whose sections may hold the rest of this one's elements (a validation protocol
     # whose method sits under "Rollout").
     gather: list[str] = Field(default_factory=list)
+    # Signals that name the concern wherever they stand: the paragraphs, items and tables that
+    # carry one are gathered with its sections ("adopt only if its Gini on the out-of-time
+    # sample beats v9 by 1.5 points" under "Method" holds a protocol's decision rule).
+    gather_by: list[str] = Field(default_factory=list)
     # Content as a pair ("condition: handling", "X → Y", a table row): the first group's
     # signals on the left side, the second's on the right.
     pairs: list[list[str]] = Field(default_factory=list)
@@ -93,6 +97,9 @@ class Signal(_Strict):
     # Table header cells under which a cell counts as this signal ("System response" makes its
     # cells a handling): a row is read with its header cells as field names.
     fields: list[str] = Field(default_factory=list)
+    # Header cells whose cells name a row rather than state in it ("Slice | ..."): the signal
+    # does not count from them ("age ≥ 65" names a slice; it is no threshold).
+    naming_fields: list[str] = Field(default_factory=list)
 
     @field_validator("patterns")
     @classmethod
@@ -115,6 +122,13 @@ class Signal(_Strict):
         from translator.rubric.words import phrase_regex
 
         return phrase_regex(self.fields)
+
+    @cached_property
+    def naming_field_regex(self) -> re.Pattern[str] | None:
+        """The header names whose cells only name the row, over normalised text."""
+        from translator.rubric.words import phrase_regex
+
+        return phrase_regex(self.naming_fields)
 
     @cached_property
     def word_regex(self) -> re.Pattern[str] | None:
