@@ -588,45 +588,7 @@ class ConcernLocator:
             first.anchor,
             [h for loc in found for h in loc.headings],
         )
-        if self._adequate(union, status_rules):
-            return union
-        return self._with_partial(concern, status_rules, union)
-
-    def _with_partial(self, concern: str, status_rules: list[Rule], union: Location) -> Location | None:
-        """``union`` completed by the concern's partial content elsewhere, for the elements partial
-        content is (a method and its sample, "the silent-mode evaluation ran over 18,420
-        attendances"): a bar in it is a result, not the decision rule."""
-        definition = self.vocabulary.concerns[concern]
-        partial = definition.partial
-        supplied = {s for group in partial for s in group}
-        if not partial:
-            return None
-        # Only a protocol with a stated decision rule is completed so, and not from a section that
-        # names another concern: a method and sample under "Failure handling" ("runs with last
-        # night's forecast, older than 12 hours") or "Deployment" are that section's.
-        blocks = [b for unit in union.units for b in unit]
-        if definition.gather_by and not self.matcher.meets_all(blocks, [definition.gather_by]):
-            return None
-        units = [
-            unit
-            for unit in self._list_units
-            if self.matcher.meets_all(unit, partial) and not self._names_another(unit[0], concern)
-        ]
-        if not units:
-            return None
-        extra = Location("content", union.line, union.label, units)
-        for groups, scope in status_rules:
-            for group in self.unmet_scoped(union, groups, scope):
-                if not set(group) & supplied or self.unmet(extra, [group]):
-                    return None
-        union.units = union.units + units
-        return union
-
-    def _names_another(self, block: Block, concern: str) -> bool:
-        """Whether ``block`` sits in a section whose heading names a concern other than ``concern``."""
-        if block.section is None:
-            return False
-        return bool(concerns_named_by(self.doc.sections[block.section].heading, self.vocabulary) - {concern})
+        return union if self._adequate(union, status_rules) else None
 
     def _carriers(self, signals: list[str]) -> list[Location]:
         """The units anywhere that carry one of ``signals``, as content locations."""
