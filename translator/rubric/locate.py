@@ -564,42 +564,21 @@ class ConcernLocator:
 
     def _gathered(self, concern: str, status_rules: list[Rule]) -> Location | None:
         """The concern's elements gathered over all the sections that name it and those of the
-        concerns it gathers with, and over the units that carry its ``gather_by`` signals: a
-        protocol whose method, duration and decision rule sit in three sections is one protocol.
-        Only section-scoped rules gather; a failure mode's handling must still sit with its
-        condition."""
+        concerns it gathers with: a protocol whose method, duration and decision rule sit in
+        three sections is one protocol. Only section-scoped rules gather; a failure mode's
+        handling must still sit with its condition."""
         if any(scope == "block" for _, scope in status_rules):
             return None
-        definition = self.vocabulary.concerns[concern]
         named = [loc for loc in self._named.get(concern, []) if self._substantive(loc)]
-        carriers = self._carriers(definition.gather_by)
-        if not named and not carriers:
+        if not named:
             return None
-        related = [loc for other in definition.gather for loc in self._named.get(other, [])]
+        related = [loc for other in self.vocabulary.concerns[concern].gather for loc in self._named.get(other, [])]
         related += self._umbrellas.get(concern, [])
-        first = named[0] if named else carriers[0]
-        found = [*named, *related, *carriers]
-        union = Location(
-            first.how,
-            first.line,
-            first.label,
-            [unit for loc in found for unit in loc.units],
-            {k: v for loc in found for k, v in loc.body_of.items()},
-            first.anchor,
-            [h for loc in found for h in loc.headings],
-        )
+        units = [unit for loc in [*named, *related] for unit in loc.units]
+        body_of = {k: v for loc in [*named, *related] for k, v in loc.body_of.items()}
+        headings = [h for loc in [*named, *related] for h in loc.headings]
+        union = Location(named[0].how, named[0].line, named[0].label, units, body_of, headings=headings)
         return union if self._adequate(union, status_rules) else None
-
-    def _carriers(self, signals: list[str]) -> list[Location]:
-        """The units anywhere that carry one of ``signals``, as content locations."""
-        if not signals:
-            return []
-        found = []
-        for unit in self._units:
-            anchor = next((b for b in unit if any(self.matcher.block_has(b, s) for s in signals)), None)
-            if anchor is not None:
-                found.append(Location("content", anchor.line, "", [unit], anchor=anchor))
-        return found
 
     def unmet(self, location: Location, groups: list[list[str]], concern: str | None = None) -> list[list[str]]:
         """Adequacy groups a location does not meet (section scope)."""

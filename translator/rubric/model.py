@@ -46,10 +46,6 @@ class Concern(_Strict):
     # Concerns whose sections may hold the rest of this one's elements (a validation protocol
     # whose method sits under "Rollout").
     gather: list[str] = Field(default_factory=list)
-    # Signals that name the concern wherever they stand: the paragraphs, items and tables that
-    # carry one are gathered with its sections ("adopt only if its Gini on the out-of-time
-    # sample beats v9 by 1.5 points" under "Method" holds a protocol's decision rule).
-    gather_by: list[str] = Field(default_factory=list)
     # Content as a pair ("condition: handling", "X → Y", a table row): the first group's
     # signals on the left side, the second's on the right.
     pairs: list[list[str]] = Field(default_factory=list)
