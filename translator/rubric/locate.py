@@ -96,9 +96,23 @@ class SignalMatcher:
             found = self._field_rows.get(key)
             if found is None:
                 named = {n for n, s in self.vocabulary.signals.items() if s.fields and self._by_field(block, s)}
-                found = self._field_rows[key] = row | named if named else row
+                found = row | named if named else row
+                unnamed = {n for n in found if self._only_in_naming_cells(block, n)}
+                found = self._field_rows[key] = found - unnamed if unnamed else found
             return found
         return row
+
+    def _only_in_naming_cells(self, block: Block, name: str) -> bool:
+        """Whether the row matches ``name`` only in cells under a header that names the row."""
+        naming = self.vocabulary.signals[name].naming_field_regex
+        if naming is None:
+            return False
+        kept = [
+            cell for head, cell in zip(block.header, block.cells, strict=False) if not naming.search(stem_text(head))
+        ]
+        if len(kept) == len(block.cells):
+            return False
+        return not self.text_has(" | ".join(kept), name) and not self._by_field(block, self.vocabulary.signals[name])
 
     def row(self, block: Block, body_only: bool = False) -> frozenset[str]:
         """The signals whose patterns or word phrases match the block's unhedged text (its
@@ -238,6 +252,7 @@ class ConcernLocator:
         # "Testing Data"): not a location of their own, but a protocol's elements may be spread
         # over their subsections ("Testing Data" holds the method, "Results" the release gate).
         self._umbrellas: dict[str, list[Location]] = {}
+        self._footnotes = _footnotes(doc.blocks)
         matcher.unsettled = self._unsettled_blocks()
         self._index_names()
         self._index_faq()
@@ -252,7 +267,32 @@ class ConcernLocator:
             spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1)}
             if spans & phrases:
                 found.update(range(section.first_block, section.end_block))
+        # A footnote stands at the end, often under the last section ("Open questions"), by
+        # position only: it belongs where it is referenced.
+        for note in self._footnotes.values():
+            if note.index in found and any(b.index not in found for b in self._referring(note)):
+                found.discard(note.index)
         return found
+
+    def _referring(self, note: Block) -> list[Block]:
+        label = _FOOTNOTE.match(note.text)
+        marker = f"[^{label.group(1)}]" if label else None
+        return [b for b in self.doc.blocks if marker and b.index != note.index and marker in b.text]
+
+    def _with_footnotes(self, blocks: list[Block]) -> list[list[Block]]:
+        """The text units of ``blocks`` and of the footnotes they reference: "The online lookup
+        must fit the existing budget.[^cost]" says its figures in the footnote."""
+        units = _text_units(blocks)
+        if not self._footnotes:
+            return units
+        seen = {b.index for b in blocks}
+        for block in blocks:
+            for label in _FOOTNOTE_REF.findall(block.text):
+                note = self._footnotes.get(label)
+                if note is not None and note.index not in seen:
+                    seen.add(note.index)
+                    units.append([note])
+        return units
 
     def _index_names(self) -> None:
         doc = self.doc
@@ -263,7 +303,11 @@ class ConcernLocator:
             for key in named_by_section[section.index]:
                 blocks = doc.section_blocks(section)
                 location = Location(
-                    "heading", section.line, section.title, _text_units(blocks), headings=[_heading_block(section)]
+                    "heading",
+                    section.line,
+                    section.title,
+                    self._with_footnotes(blocks),
+                    headings=[_heading_block(section)],
                 )
                 if self._subsection_names(section, key, named_by_section):
                     # An umbrella heading ("Testing Data, Factors & Metrics") yields to its own subsection.
@@ -283,25 +327,29 @@ class ConcernLocator:
                         "lead_in",
                         block.line,
                         block.lead_in_raw or "",
-                        _text_units(blocks),
+                        self._with_footnotes(blocks),
                         {block.index: block.body},
                         headings=[_label_block(block)],
                     )
                 )
 
     def _index_faq(self) -> None:
-        """An FAQ's question ("Q: How will you decide it is safe to switch over?") heads its answer
-        as a heading does: the answer, up to the next question, is located by the question's words.
-        (Elsewhere a question asks for a concern and gives nothing.)"""
+        """An FAQ's question ("Q: How will you decide it is safe to switch over?"), or a reviewer's
+        question quoted in a review thread ("> **Hana:** And the rollout after interleaving?"),
+        heads its answer as a heading does: the answer, up to the next question, is located by
+        the question's words. (Elsewhere a question asks for a concern and gives nothing.)"""
         blocks = self.doc.blocks
-        questions = [b for b in blocks if _FAQ_QUESTION.match(b.text.strip())]
+        quoted = self._quoted_blocks()
+        questions = [b for b in blocks if _FAQ_QUESTION.match(b.text.strip()) or (b.index in quoted and "?" in b.text)]
         if len(questions) < 2:
             return
+        asked = {q.index for q in questions}
         for question in questions:
-            keys = concerns_named_by(normalise_phrase(_FAQ_QUESTION.sub("", question.text.strip())), self.vocabulary)
+            text = _FAQ_QUESTION.sub("", question.text.strip())
+            keys = concerns_named_by(normalise_phrase(text), self.vocabulary)
             answer: list[Block] = []
             for block in blocks[question.index + 1 :]:
-                if block.section != question.section or _FAQ_QUESTION.match(block.text.strip()):
+                if block.section != question.section or block.index in asked or block.index in quoted:
                     break
                 answer.append(block)
             if not keys or not answer:
@@ -311,6 +359,13 @@ class ConcernLocator:
                 self._named.setdefault(key, []).append(
                     Location("heading", question.line, label, _text_units(answer), headings=[_label_block(question)])
                 )
+
+    def _quoted_blocks(self) -> set[int]:
+        """The blocks of block quotes ("> ..."): in a review thread, the reviewers' words."""
+        lines = self.doc.source.splitlines()
+        return {
+            b.index for b in self.doc.blocks if 0 < b.line <= len(lines) and lines[b.line - 1].lstrip().startswith(">")
+        }
 
     def _subsection_names(self, section: Section, key: str, named_by_section: list[set[str]]) -> bool:
         for later in self.doc.sections[section.index + 1 :]:
@@ -489,7 +544,8 @@ class ConcernLocator:
 
     def _resolve_anywhere(self, concern: str, status_rules: list[Rule]) -> Resolution:
         named = self._named.get(concern, [])
-        substantive = [loc for loc in named if self._substantive(loc)]
+        denials = {id(loc): self._denial(concern, status_rules, loc) for loc in named}
+        substantive = [loc for loc in named if self._substantive(loc) and denials[id(loc)] is None]
         adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules, concern)), None)
         if adequate_named is not None:
             return Resolution(self._result("present", adequate_named), adequate_named)
@@ -505,7 +561,8 @@ class ConcernLocator:
         if partial is not None and not named:
             return Resolution(self._result("incomplete", partial), partial)
         if named:
-            placeholder = self._placeholder_text(named[0])
+            denial = denials[id(named[0])]
+            placeholder = f"denial: {_shorten(denial)}" if denial else self._placeholder_text(named[0])
             return Resolution(
                 ConcernResult(status="missing", line=named[0].line, evidence=placeholder), named[0], placeholder
             )
@@ -653,6 +710,32 @@ class ConcernLocator:
                 return True
         return False
 
+    def _denial(self, concern: str, status_rules: list[Rule], location: Location) -> str | None:
+        """The sentence that denies the concern, when that is the location's only word on it: under
+        "Resource use", "We have not assessed compute footprint or running cost; it runs on the
+        existing server" states no cost at all (missing, not incomplete)."""
+        # What would say something on the concern: its adequacy rules' signals, and its content
+        # and partial rules'. (A concern with no adequacy rule is judged by its heading alone.)
+        own = {s for groups, _ in status_rules for group in groups for s in group}
+        if not own:
+            return None
+        definition = self.vocabulary.concerns[concern]
+        own |= {s for group in [*definition.content, *definition.partial] for s in group}
+        blocks = [b for unit in location.units for b in unit]
+        hedge = self.vocabulary.signals["hedge"].regex
+        denied = [
+            sentence
+            for block in blocks
+            if "hedge" in self.matcher.raw_row(block)
+            for sentence in _SENTENCES.split(block.text)
+            if any(_NEGATION.search(m.group(0)) for m in hedge.finditer(sentence))
+        ]
+        # The denial is about the concern ("not assessed ... running cost"), and nothing else says more.
+        about = next((sentence for sentence in denied if any(self.matcher.text_has(sentence, s) for s in own)), None)
+        if about is None or any(own & self.matcher.signals_of(b, b.index in location.body_of) for b in blocks):
+            return None
+        return about
+
     def _placeholder_text(self, location: Location) -> str | None:
         placeholder = self.vocabulary.signals["placeholder"].regex
         for unit in location.units:
@@ -691,7 +774,24 @@ def _heading_block(section: Section) -> Block:
     )
 
 
+# A hedge that denies rather than doubts: "have not assessed", "haven't looked", "not measured".
+_NEGATION = re.compile(r"\b(?:not|no)\b|n'?t\b", re.I)
 _CHECKBOX = re.compile(r"^\[[ xX]?\]\s*")
+# A footnote's definition ("[^cost]: Online lookup adds ...") and a reference to one ("budget.[^cost]").
+_FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+
+
+def _footnotes(blocks: list[Block]) -> dict[str, Block]:
+    """Footnote label -> the block that defines it."""
+    found: dict[str, Block] = {}
+    for block in blocks:
+        match = _FOOTNOTE.match(block.text) if block.text.startswith("[^") else None
+        if match:
+            found.setdefault(match.group(1), block)
+    return found
+
+
 # An FAQ entry's question: "Q: What happens then?", "Question: ...?".
 _FAQ_QUESTION = re.compile(r"^(?:Q|Question)\s*\d*\s*[:.]\s*", re.I)
 # An icon, then a short label and a colon: "💡 Decision of record: ...", "⚠️ Risk: ...".

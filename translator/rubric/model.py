@@ -95,6 +95,9 @@ class Signal(_Strict):
     # Table header cells under which a cell counts as this signal ("System response" makes its
     # cells a handling): a row is read with its header cells as field names.
     fields: list[str] = Field(default_factory=list)
+    # Header cells whose cells name a row rather than state in it ("Slice | ..."): the signal
+    # does not count from them ("age ≥ 65" names a slice; it is no threshold).
+    naming_fields: list[str] = Field(default_factory=list)
 
     @field_validator("patterns")
     @classmethod
@@ -117,6 +120,13 @@ class Signal(_Strict):
         from translator.rubric.words import phrase_regex
 
         return phrase_regex(self.fields)
+
+    @cached_property
+    def naming_field_regex(self) -> re.Pattern[str] | None:
+        """The header names whose cells only name the row, over normalised text."""
+        from translator.rubric.words import phrase_regex
+
+        return phrase_regex(self.naming_fields)
 
     @cached_property
     def word_regex(self) -> re.Pattern[str] | None:
