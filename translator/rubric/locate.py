@@ -253,6 +253,8 @@ class ConcernLocator:
         # over their subsections ("Testing Data" holds the method, "Results" the release gate).
         self._umbrellas: dict[str, list[Location]] = {}
         self._footnotes = _footnotes(doc.blocks)
+        # Each label's referring blocks, indexed once: a document of many footnotes stays linear.
+        self._footnote_refs = _footnote_references(doc.blocks) if self._footnotes else {}
         matcher.unsettled = self._unsettled_blocks()
         self._index_names()
         self._index_faq()
@@ -276,8 +278,7 @@ class ConcernLocator:
 
     def _referring(self, note: Block) -> list[Block]:
         label = _FOOTNOTE.match(note.text)
-        marker = f"[^{label.group(1)}]" if label else None
-        return [b for b in self.doc.blocks if marker and b.index != note.index and marker in b.text]
+        return [b for b in self._footnote_refs.get(label.group(1), []) if b.index != note.index] if label else []
 
     def _with_footnotes(self, blocks: list[Block]) -> list[list[Block]]:
         """The text units of ``blocks`` and of the footnotes they reference: "The online lookup
@@ -789,6 +790,16 @@ def _footnotes(blocks: list[Block]) -> dict[str, Block]:
         match = _FOOTNOTE.match(block.text) if block.text.startswith("[^") else None
         if match:
             found.setdefault(match.group(1), block)
+    return found
+
+
+def _footnote_references(blocks: list[Block]) -> dict[str, list[Block]]:
+    """Footnote label -> the blocks that reference it ("budget.[^cost]")."""
+    found: dict[str, list[Block]] = {}
+    for block in blocks:
+        if "[^" in block.text:
+            for label in dict.fromkeys(_FOOTNOTE_REF.findall(block.text)):
+                found.setdefault(label, []).append(block)
     return found
 
 
