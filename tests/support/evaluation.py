@@ -225,16 +225,16 @@ def _overlaps(question: str, half: str, run: int = 4) -> bool:
     return any(" " + " ".join(tokens[i : i + size]) + " " in asked for i in range(len(tokens) - size + 1))
 
 
-@cache
 def is_written_blind(name: str) -> bool:
-    """Whether a note of ``eval_sets/notes`` was written blind (b*, d*, e*), not one of the 16
-    originals (01-...), which were written with the drafter."""
+    """Whether a note of ``eval_sets/notes`` was written blind (b*, d*, e*, f*), not one of the
+    16 originals (01-...), which were written with the drafter."""
     return not name[0].isdigit()
 
 
+@cache
 def notes_results(folder: Path = NOTES, *, written_blind: bool | None = None) -> NotesResult:
     """The offline drafter on the labelled notes in ``folder``. ``written_blind``: only the notes
-    written blind for issue 13 (their names start with a letter: b, d, e), or only the original ones."""
+    written blind (their names start with a letter: b, d, e, f), or only the original ones."""
     from translator.drafting import draft
     from translator.drafting.offline import file_statements
     from translator.drafting.rounds import detect_notes_kind, kind_source_of

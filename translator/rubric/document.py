@@ -59,6 +59,7 @@ class Block:
     header: tuple[str, ...] = ()  # the header cells of the row's table: the fields' names
     is_header: bool = False  # the header row itself names fields; it states nothing
     from_html: bool = False  # text of an HTML block (tags removed)
+    quoted: bool = False  # inside a block quote ("> ..."): in a review thread, a reviewer's words
 
     def line_at(self, offset: int) -> int:
         """The source line of character ``offset`` within ``text``."""
@@ -157,6 +158,7 @@ class _Builder:
         self.suppressions: list[tuple[int, str, str]] = []
         self.code_lines = 0
         self.heading_level = 1  # of the last Markdown heading: pseudo-headings nest under it
+        self.quote_depth = 0  # block quotes open around the current token
 
     def _section(self, title: str, line: int) -> None:
         """A heading that is not Markdown's: a <summary>, an ALL-CAPS line. One level under the
@@ -208,6 +210,10 @@ class _Builder:
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 list_depth -= 1
                 ordered.pop()
+            elif kind == "blockquote_open":
+                self.quote_depth += 1
+            elif kind == "blockquote_close":
+                self.quote_depth -= 1
             elif kind == "list_item_open":
                 items.append(None)
             elif kind == "list_item_close":
@@ -297,6 +303,7 @@ class _Builder:
                 lead_in_raw=label,
                 body=body,
                 is_question=_only_questions(body),
+                quoted=self.quote_depth > 0,
             )
         )
 

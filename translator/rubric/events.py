@@ -255,6 +255,7 @@ class _Converter:
             self.out.append(Token("list_item_open"))
             self.containers.append("item")
         elif name == "BlockQuote":
+            self.out.append(Token("blockquote_open"))
             self.containers.append("quote")
         elif name == "Table":
             self.out.append(Token("table_open"))
@@ -296,6 +297,7 @@ class _Converter:
             self.out.append(Token("ordered_list_close" if ordered else "bullet_list_close"))
         elif name == "BlockQuote":
             self.containers.pop()
+            self.out.append(Token("blockquote_close"))
         elif name == "Paragraph":
             self.out.append(Token("paragraph_close"))
             self.inline = self.paragraph = None

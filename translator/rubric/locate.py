@@ -340,8 +340,7 @@ class ConcernLocator:
         heads its answer as a heading does: the answer, up to the next question, is located by
         the question's words. (Elsewhere a question asks for a concern and gives nothing.)"""
         blocks = self.doc.blocks
-        quoted = self._quoted_blocks()
-        questions = [b for b in blocks if _FAQ_QUESTION.match(b.text.strip()) or (b.index in quoted and "?" in b.text)]
+        questions = [b for b in blocks if _FAQ_QUESTION.match(b.text.strip()) or (b.quoted and "?" in b.text)]
         if len(questions) < 2:
             return
         asked = {q.index for q in questions}
@@ -350,7 +349,7 @@ class ConcernLocator:
             keys = concerns_named_by(normalise_phrase(text), self.vocabulary)
             answer: list[Block] = []
             for block in blocks[question.index + 1 :]:
-                if block.section != question.section or block.index in asked or block.index in quoted:
+                if block.section != question.section or block.index in asked or block.quoted:
                     break
                 answer.append(block)
             if not keys or not answer:
@@ -360,13 +359,6 @@ class ConcernLocator:
                 self._named.setdefault(key, []).append(
                     Location("heading", question.line, label, _text_units(answer), headings=[_label_block(question)])
                 )
-
-    def _quoted_blocks(self) -> set[int]:
-        """The blocks of block quotes ("> ..."): in a review thread, the reviewers' words."""
-        lines = self.doc.source.splitlines()
-        return {
-            b.index for b in self.doc.blocks if 0 < b.line <= len(lines) and lines[b.line - 1].lstrip().startswith(">")
-        }
 
     def _subsection_names(self, section: Section, key: str, named_by_section: list[set[str]]) -> bool:
         for later in self.doc.sections[section.index + 1 :]:
