@@ -273,6 +273,38 @@ class TestVerdictAndSuppression:
         assert after.score > before.score
 
 
+class TestFormula:
+    """A formula is an expression or a precise rule in words: an aggregation over a window."""
+
+    @pytest.mark.parametrize(
+        ("definition", "expected"),
+        [
+            ("`ratio = spend_1h / budget_1h`", "present"),
+            (
+                "The number of authorization attempts for the same `card_id` in the 60 minutes before the event.",
+                "present",
+            ),
+            ("The OLS slope of utilisation over the trailing 90 calendar days, times 30.", "present"),
+            ("The campaign's spend in the 60 minutes ending at t, divided by its hourly budget.", "present"),
+            ("A 7-day rolling count of tickets per account.", "present"),
+            # An aggregation with no window, or a window naming no aggregate, is words.
+            ("The ratio of spend to budget, roughly.", "incomplete"),
+            ("Uses the 3-month average balance and some recency signal.", "incomplete"),
+        ],
+    )
+    def test_rule_in_words_needs_aggregation_and_window(self, definition: str, expected: str) -> None:
+        text = f"""\
+        # Feature: pacing
+
+        We recommend building this feature.
+
+        ## Formula
+
+        {definition}
+        """
+        assert statuses(text, kind="feature-spec")["formula"] == expected
+
+
 class TestKindDetection:
     @pytest.mark.parametrize(
         ("text", "kind"),
