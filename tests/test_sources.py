@@ -21,7 +21,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 import translator.sources as sources
 from translator.errors import InputError
-from translator.sources import SUPPORTED_SUFFIXES, Notes, read_notes, read_notes_text
+from translator.sources import DOCUMENT_SUFFIXES, SUPPORTED_SUFFIXES, Notes, read_notes, read_notes_text
 from translator.sources.notebook import MAX_OUTPUT_LINES, is_inspection_cell
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
@@ -242,7 +242,75 @@ def test_doc_extension_suggests_docx(tmp_path):
 
 
 def test_supported_suffixes():
-    assert SUPPORTED_SUFFIXES == (".md", ".markdown", ".txt", ".text", ".ipynb", ".html", ".htm", ".docx", ".pdf")
+    assert DOCUMENT_SUFFIXES == (".md", ".markdown", ".txt", ".text", ".ipynb", ".html", ".htm", ".docx", ".pdf")
+    assert SUPPORTED_SUFFIXES[len(DOCUMENT_SUFFIXES) :] == (".sql", ".py", ".r")
+
+
+class TestCodeFiles:
+    """A query or script whose comments carry the findings: comments are the notes' lines, code
+    is kept fenced, and each line points back at its line of the file."""
+
+    SQL = (
+        "-- cart_abandon_rate.sql (scratch)\n"
+        "-- ==========================\n"
+        "-- We're adding cart_abandon_rate_7d to the ranking features.\n"
+        "--   rate = abandoned_7d / created_7d\n"
+        "-- where it goes: the user features view in the feature store, probably next\n"
+        "-- to the other cart features\n"
+        "\n"
+        "SELECT user_id, COUNT(*) AS created_7d  -- one row per cart\n"
+        "FROM events.cart_events\n"
+        "GROUP BY user_id;\n"
+        "/* cost: the backfill scanned 1.8 TB,\n"
+        "   about $9 on demand */\n"
+    )
+
+    def test_sql_comments_are_lines_and_code_is_fenced(self, tmp_path):
+        path = tmp_path / "findings.sql"
+        path.write_text(self.SQL)
+        notes = read_notes(path)
+        assert notes.format == "sql"
+        paragraphs = notes.text.split("\n\n")
+        assert paragraphs[0] == "cart_abandon_rate.sql (scratch)"  # the rule line says nothing
+        assert "We're adding cart_abandon_rate_7d to the ranking features." in paragraphs
+        assert "rate = abandoned_7d / created_7d" in paragraphs
+        # Wrapped comment prose is one statement again.
+        assert (
+            "where it goes: the user features view in the feature store, probably next to the other cart features"
+            in paragraphs
+        )
+        assert (
+            "```sql\nSELECT user_id, COUNT(*) AS created_7d  -- one row per cart\nFROM events.cart_events\nGROUP BY user_id;\n```"
+            in notes.text
+        )
+        assert "cost: the backfill scanned 1.8 TB, about $9 on demand" in notes.text.replace("\n\n", " ")
+        line = notes.text.split("\n").index("rate = abandoned_7d / created_7d") + 1
+        assert notes.origin(line) == f"{path}:4"
+
+    def test_python_comments_and_shebang(self, tmp_path):
+        path = tmp_path / "eval.py"
+        path.write_text("#!/usr/bin/env python\n# AUC 0.81 -> 0.84 on the March holdout\nimport pandas as pd\n")
+        notes = read_notes(path)
+        assert notes.text == "AUC 0.81 -> 0.84 on the March holdout\n\n```python\nimport pandas as pd\n```\n"
+
+    def test_code_with_no_comments_is_kept_as_code(self, tmp_path):
+        path = tmp_path / "q.sql"
+        path.write_text("SELECT 1;\n")
+        assert read_notes(path).text == "```sql\nSELECT 1;\n```\n"
+
+    def test_empty_code_file_is_an_input_error(self, tmp_path):
+        path = tmp_path / "q.sql"
+        path.write_text("-- =====\n\n")
+        assert "is empty" in str(error_of(path))
+
+    def test_a_folder_is_searched_for_documents_not_code(self, tmp_path):
+        from translator.inputs import expand_inputs
+
+        (tmp_path / "notes.md").write_text("x")
+        (tmp_path / "helper.py").write_text("# x")
+        found = list(expand_inputs([str(tmp_path)], DOCUMENT_SUFFIXES))
+        assert found == [str(tmp_path / "notes.md")]
+        assert list(expand_inputs([str(tmp_path / "helper.py")], DOCUMENT_SUFFIXES)) == [str(tmp_path / "helper.py")]
 
 
 @pytest.mark.parametrize(

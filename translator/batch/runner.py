@@ -27,7 +27,7 @@ from translator.errors import InputError, OutputError, TranslatorError
 from translator.fileio import remove_stale_temporaries
 from translator.inputs import Problem, Skipped, expand_inputs
 from translator.outputs import OutputPaths, carries_marker, is_output_folder, mark_output_folder, write_draft
-from translator.sources import SUPPORTED_SUFFIXES, read_notes
+from translator.sources import DOCUMENT_SUFFIXES, read_notes
 from translator.sources.text import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def batch_files(arguments: list[str], out_dir: Path | None = None) -> tuple[list
         return "was written by translator (an output, not notes); skipped" if carries_marker(path) else None
 
     for item in expand_inputs(
-        arguments, SUPPORTED_SUFFIXES, regular_only=True, skip_file=skip_file, walk_folder=walk_folder
+        arguments, DOCUMENT_SUFFIXES, regular_only=True, skip_file=skip_file, walk_folder=walk_folder
     ):
         if isinstance(item, Skipped):
             skipped.append(item)

@@ -24,9 +24,12 @@ from translator.sources.text import (
     read_stdin_bytes,
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "Notes", "read_notes", "read_notes_text"]
+__all__ = ["DEFAULT_MAX_BYTES", "DOCUMENT_SUFFIXES", "SUPPORTED_SUFFIXES", "Notes", "read_notes", "read_notes_text"]
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".text", ".ipynb", ".html", ".htm", ".docx", ".pdf")
+# What a folder is searched for: documents. Source files whose comments carry findings are read
+# when named (or matched by a glob): a folder of reports often holds helper scripts too.
+DOCUMENT_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".text", ".ipynb", ".html", ".htm", ".docx", ".pdf")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (*DOCUMENT_SUFFIXES, ".sql", ".py", ".r")
 
 _FORMAT_BY_SUFFIX = {
     ".md": "md",
@@ -39,6 +42,9 @@ _FORMAT_BY_SUFFIX = {
     ".htm": "html",
     ".docx": "docx",
     ".pdf": "pdf",
+    ".sql": "sql",
+    ".py": "py",
+    ".r": "r",
 }
 
 # Formats read_notes_text accepts (binary formats need the file).
@@ -51,6 +57,9 @@ _TEXT_FORMATS = {
     "ipynb": "ipynb",
     "html": "html",
     "htm": "html",
+    "sql": "sql",
+    "py": "py",
+    "r": "r",
 }
 
 
@@ -61,6 +70,10 @@ def _unsupported(suffix: str) -> str:
 
 
 def _read_text(text: str, format: str, *, display: str, path: str | None) -> Notes:
+    if format in ("sql", "py", "r"):
+        from translator.sources.code import read_code_text
+
+        return read_code_text(text, suffix=f".{format}", display=display, path=path)
     if format == "ipynb":
         from translator.sources.notebook import read_notebook_text
 

@@ -16,7 +16,7 @@ class Notes(BaseModel):
     """
 
     path: str | None = None
-    format: str = Field(description="md, txt, ipynb, html, docx, pdf or stdin")
+    format: str = Field(description="md, txt, ipynb, html, docx, pdf, sql, py, r or stdin")
     text: str
     front_matter: dict[str, Any] = Field(default_factory=dict)
     origins: list[str] = Field(default_factory=list)

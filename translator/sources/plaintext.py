@@ -111,7 +111,9 @@ def _strip_marker(text: str) -> str:
     return match.group("text") if match and not match.group("marker")[0].isdigit() else text
 
 
-def _read_lines(lines: list[tuple[int, str]], display: str) -> LineBuffer:
+def read_lines(lines: list[tuple[int, str]], display: str) -> LineBuffer:
+    """Numbered plain-text lines -> Markdown lines that keep them: each line a paragraph, list
+    lines list items (indented ones nested), inline option lists numbered."""
     buffer = LineBuffer()
     previous_list_indent: int | None = None
     for number, line in lines:
@@ -159,7 +161,7 @@ def read_plain_text(text: str, *, display: str, path: str | None, format: str) -
     front_matter, body, consumed = split_front_matter(text, display)
     lines = list(enumerate(body.split("\n"), start=consumed + 1))
     chat = is_chat([line for _, line in lines])
-    buffer = _read_chat(lines, display) if chat else _read_lines(lines, display)
+    buffer = _read_chat(lines, display) if chat else read_lines(lines, display)
     notes_text, origins = buffer.finish(
         display=display,
         empty="is empty apart from its front matter" if consumed else "is empty",
