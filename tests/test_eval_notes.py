@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.evaluation import NOTES, NOTES_BLIND, NOTES_ROUND2, NotesResult, notes_results
+from tests.support.evaluation import NOTES, NOTES_BLIND, NOTES_ROUND2, NOTES_ROUND3, NotesResult, notes_results
 from translator.kinds import spec_model
 
 
-@pytest.mark.parametrize("folder", [NOTES, NOTES_BLIND, NOTES_ROUND2], ids=["notes", "blind", "round2"])
+@pytest.mark.parametrize(
+    "folder", [NOTES, NOTES_BLIND, NOTES_ROUND2, NOTES_ROUND3], ids=["notes", "blind", "round2", "round3"]
+)
 def test_labels_partition_each_kinds_concerns(folder: Path) -> None:
     entries = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))
     assert len(entries) >= 10
@@ -47,7 +49,13 @@ def test_offline_engine_keeps_facts_invents_nothing_and_asks_for_every_gap() -> 
     # 4 after the issue-8 gate tuning (a gap the tuned rules read as settled; held out, so not
     # opened to fix).
     # The 16 f* dev notes (fifth session) came with 2 unflagged gaps (38/40 flagged).
-    [(NOTES, "blind-written dev notes", 9), (NOTES_BLIND, "blind notes", 6), (NOTES_ROUND2, "round-2 notes", 4)],
+    # Round 3 (sixth session), measured once when committed: 57/64 flagged.
+    [
+        (NOTES, "blind-written dev notes", 9),
+        (NOTES_BLIND, "blind notes", 6),
+        (NOTES_ROUND2, "round-2 notes", 4),
+        (NOTES_ROUND3, "round-3 notes", 7),
+    ],
 )
 def test_offline_engine_on_notes_written_blind(folder: Path, name: str, unflagged_at_most: int) -> None:
     result = notes_results(folder, written_blind=True if folder == NOTES else None)
@@ -80,6 +88,15 @@ def test_every_statement_of_the_notes_is_in_the_draft(folder: Path) -> None:
     assert set(result.statements_dropped) <= {"title", "label", "placeholder"}
 
 
+def test_statements_kept_on_the_round3_notes() -> None:
+    # Measured once when committed: 485/486 kept. Held out: the lost statement is not shown, so
+    # that nobody fixes the drafter on it; a floor stops a regression.
+    result = notes_results(NOTES_ROUND3)
+    print(_issue13_line("round3", result))
+    assert len(result.lost_statements) <= 1, len(result.lost_statements)
+    assert set(result.statements_dropped) <= {"title", "label", "placeholder"}
+
+
 def test_questions_quote_the_notes_own_words_and_never_an_empty_quote() -> None:
     result = notes_results(NOTES)
     assert result.empty_quotes == []
@@ -93,8 +110,9 @@ def test_questions_quote_the_notes_own_words_and_never_an_empty_quote() -> None:
     # blind after that (d*, e*) 12/24, so the dev set now stands at 42/55. The tuning fits the
     # notes it was made on more than it generalises. Regression floors; the issue-13 target
     # (90%) is missed, and the README says so.
-    [(NOTES, 42), (NOTES_BLIND, 7), (NOTES_ROUND2, 7)],
-    ids=["notes", "blind", "round2"],
+    # Round 3 (sixth session, two new writers), measured once: 13/24.
+    [(NOTES, 42), (NOTES_BLIND, 7), (NOTES_ROUND2, 7), (NOTES_ROUND3, 13)],
+    ids=["notes", "blind", "round2", "round3"],
 )
 def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given(folder: Path, right_at_least: int) -> None:
     # The drafter's detection (translator.drafting.rounds.detect_notes_kind: the scorer's

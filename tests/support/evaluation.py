@@ -23,6 +23,9 @@ NOTES_BLIND = NOTES / "blind"
 # Written blind after issue 13's tuning, by a writer who saw only the concern definitions;
 # measured once, never opened to fix a disagreement.
 NOTES_ROUND2 = NOTES / "round2"
+# Written blind in the sixth session by two new writers in styles no earlier round used (voice
+# memos, SQL comments, whiteboard OCR, git logs, WhatsApp exports...); measured once, never opened.
+NOTES_ROUND3 = NOTES / "round3"
 
 
 @dataclass
