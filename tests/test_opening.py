@@ -23,6 +23,19 @@ def _recommendation(opening: str) -> str:
         "All search callers move to query-embed v3 by 1 October; v2 is removed on 15 October.",
         "Request: the feature team builds util_vel_90d for all open accounts.",
         "Status: approved for production from 2024-04-02, replacing ccasr 2.1.",
+        # Announced from when it holds, as a release note or a runbook does.
+        "From the 1.18 client release, live captions fail over to the on-device model.",
+        "A: From 3 June, reports scoring 0.92 or above skip general triage.",
+        "As of release 2024.31 the embedding job runs every 4 hours instead of daily.",
+        "Receipt OCR v3 is now rolled out to 100% of users.",
+        "- **Image categoriser `catnet` upgraded from v7.1 to v7.2, live in all marketplaces.**",
+        # A pull request's or a ticket's summary, and a decision log's lines.
+        "Adds the `dwell_time_7d` feature to the ranker and makes v19 the default model.",
+        "**FRD-1182 · Lower the decline threshold 0.82 → 0.76**",
+        "Change the decline threshold for `card_velocity_gbm` from 0.82 to 0.76.",
+        "**Decided today:** we add `user_7d_category_ctr` to the pCTR model.",
+        "**GO** for automatic rejection on Line 4 from the 23 Sep shift.",
+        "This is the decided cadence; the daily schedule has been removed.",
     ],
 )
 def test_a_decision_in_the_opening_is_the_recommendation(opening: str) -> None:
@@ -36,10 +49,30 @@ def test_a_decision_in_the_opening_is_the_recommendation(opening: str) -> None:
         "We will run an A/B test on 5% of traffic for two weeks.",
         "We will look into the drift next sprint.",
         "Status: Draft",
+        "From the data we see a drift in the EU segment.",
+        "p95 latency increased from 180 ms to 210 ms after the upgrade.",
+        "Before we renew the reservation, I'd like us to settle whether we stay on Kaldi or move to Whisper.",
     ],
 )
 def test_finding_out_is_no_decision(opening: str) -> None:
     assert _recommendation(opening) != "present"
+
+
+def test_a_summary_hedged_into_no_decision_decides_nothing() -> None:
+    summary = (
+        "This RFC looks at adding a safety check to the assistant. One option would be a small "
+        "classifier; another would be the vendor endpoint. We could also consider both."
+    )
+    spec = f"# RFC-0087\n\n## 1. Summary\n\n{summary}\n{BODY}"
+    assert score_text(spec, kind="general").concerns["recommendation"].status != "present"
+    # One hedge under a decision heading leaves the decision standing.
+    spec = f"# RFC-0087\n\n## Decision\n\nThe classifier on every response in the EU; perhaps the UK later.\n{BODY}"
+    assert score_text(spec, kind="general").concerns["recommendation"].status == "present"
+
+
+def test_the_title_names_the_document_not_a_list_of_options() -> None:
+    spec = f"# A/B test plan: neural spelling correction\n\n**Proposal:** We will replace the dictionary speller with speller-t5.\n{BODY}"
+    assert score_text(spec, kind="general").concerns["recommendation"].status == "present"
 
 
 def test_a_table_at_the_top_counts_as_one_block_of_the_opening() -> None:

@@ -433,7 +433,10 @@ class ConcernLocator:
                 )
             elif not block.list_depth:
                 listing_options = False
-            heading = self.doc.sections[block.section].heading if block.section is not None else ""
+            # The document's title names what the document is ("A/B test plan: ..."), not a list
+            # of options under it.
+            section = self.doc.sections[block.section] if block.section is not None else None
+            heading = section.heading if section is not None and not section.is_title else ""
             if (
                 (listing_options and block.list_depth)
                 or opening.option_regex.search(block.text)
@@ -503,31 +506,44 @@ class ConcernLocator:
         if self._under_bare_label(concern, block):
             if len(self.matcher.unhedged(block).split()) >= 3 and not self.matcher.block_has(block, "placeholder"):
                 return True
+        opening = self.vocabulary.opening
+        decides = any(self.matcher.block_has(block, signal) for signal in opening.decision_signals)
         section = self.doc.sections[block.section] if block.section is not None else None
         if (
             section is not None
             and not section.is_title
             and concern in concerns_named_by(section.heading, self.vocabulary)
+            # Hedged into no decision ("One option would be ...; we could also consider ..."): a
+            # block of two hedged sentences or more must decide something in what is left. (One
+            # hedge under a "Decision" heading, "perhaps the UK later", leaves it standing.)
+            and (decides or self._hedged_sentences(block) < 2)
         ):
             if len(self.matcher.unhedged(block).split()) >= 3 and not self.matcher.block_has(block, "placeholder"):
                 return True
-        opening = self.vocabulary.opening
-        if not any(self.matcher.block_has(block, signal) for signal in opening.decision_signals):
+        if not decides:
             return False
-        if opening.undecided_signal and block.section is not None:
+        if opening.undecided_signal:
             # On the raw text: a hedge is exactly what block_has sets aside.
             undecided = opening.undecided_signal
             # Near it: a detail left open further down ("storage: not decided yet") leaves the
-            # decision standing.
-            reach = self.vocabulary.opening.blocks
-            siblings = [
-                other
-                for other in self.doc.section_blocks(self.doc.sections[block.section])
-                if abs(other.index - block.index) <= reach
-            ]
+            # decision standing. Text before any heading (an email's) runs on as one long
+            # section, so there only the block itself and its neighbours count.
+            reach = self.vocabulary.opening.blocks if block.section is not None else 1
+            near = (
+                self.doc.section_blocks(self.doc.sections[block.section])
+                if block.section is not None
+                else [other for other in self.doc.blocks if other.section is None]
+            )
+            siblings = [other for other in near if abs(other.index - block.index) <= reach]
             if any(undecided in self.matcher.raw_row(other) for other in siblings):
                 return False
         return not block.text.rstrip().endswith((", or", " or", ";  or"))
+
+    def _hedged_sentences(self, block: Block) -> int:
+        if "hedge" not in self.matcher.raw_row(block):
+            return 0
+        hedge = self.vocabulary.signals["hedge"].regex
+        return sum(1 for sentence in _SENTENCES.split(block.text.lower()) if hedge.search(sentence))
 
     def _title_decides(self, title: str) -> bool:
         """A title that is itself the decision: "Promote triage classifier v4", "Churn v8: add
