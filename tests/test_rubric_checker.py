@@ -273,6 +273,36 @@ class TestVerdictAndSuppression:
         assert after.score > before.score
 
 
+class TestFailureHandling:
+    """A failure condition paired with what the system does then, in the shapes writers use."""
+
+    @pytest.mark.parametrize(
+        ("section", "expected"),
+        [
+            ("If the edge box loses its heartbeat, the part is diverted to the manual bin.", "present"),
+            ("If the GPU queue backlog goes over 2 hours, new jobs overflow to Kaldi.", "present"),
+            ("- Logger queue full / broker down → drop feature payload, keep impression.", "present"),
+            ("If the deployment fails health checks, the router sends traffic back to v3.2.", "present"),
+            ("If a van's telemetry is more than 5 min behind, its ETAs drop back to the schedule.", "present"),
+            ("If `catnet` is unavailable, listings publish with the seller-chosen category.", "present"),
+            ("If the classifier is down, comments go through the old regex filter.", "present"),
+            # Conditions with no handling, and a launch's rollback, are no failure handling.
+            ("- Fingerprint service outage.\n- High challenge rates for VPN users.", "incomplete"),
+            ("Go back to the nightly-only setup if time-to-action hasn't improved after two weeks.", "incomplete"),
+        ],
+    )
+    def test_condition_and_handling(self, section: str, expected: str) -> None:
+        text = f"# Change\n\nWe recommend the change.\n\n## Failure\n\n{section}\n"
+        assert statuses(text)["failure_modes"] == expected
+
+    def test_a_launch_gate_row_is_not_a_failure_mode(self) -> None:
+        text = (
+            "# Change\n\nWe recommend the change.\n\n| Area | Plan |\n|---|---|\n"
+            "| Validation | Shadow for 14 days; go to 100% if the ATO rate is down at least 50%. |\n"
+        )
+        assert statuses(text)["failure_modes"] == "missing"
+
+
 class TestFormula:
     """A formula is an expression or a precise rule in words: an aggregation over a window."""
 

@@ -662,15 +662,16 @@ class ConcernLocator:
         return None
 
     def _own_steps(self, concern: str, unit: list[Block]) -> list[Block]:
-        """A plan spread over the steps of one list, without the steps that are another
-        concern's by their lead-in: in "1. **Lineage:** ... lag under 60 s ... 7. **Validation:**
-        we'll A/B test it", the lag is lineage's, not validation's threshold."""
-        if len(unit) < 2:
-            return unit
+        """Content without the items that are another concern's by their lead-in or row name: in
+        "1. **Lineage:** ... lag under 60 s ... 7. **Validation:** we'll A/B test it", the lag is
+        lineage's, not validation's threshold; a "Validation | ... go to 100% if the ATO rate is
+        down ≥ 50%" row is a launch gate, not a failure mode."""
+        yields_to = set(self.vocabulary.concerns[concern].yields_to)
         kept = []
         for block in unit:
-            named = concerns_named_by(block.lead_in, self.vocabulary) if block.lead_in and block.ordered else set()
-            if not named or concern in named:
+            named = concerns_named_by(block.lead_in, self.vocabulary) if block.lead_in else set()
+            theirs = (block.ordered and len(unit) > 1) or bool(named & yields_to)
+            if not named or concern in named or not theirs:
                 kept.append(block)
         return kept
 

@@ -55,6 +55,9 @@ class Concern(_Strict):
     # laid out as a list ("A: restore the rules", "B: route to v1") are options, and so are the
     # steps of a plan.
     listed: list[str] = Field(default_factory=list)
+    # Concerns whose items this one's content search leaves alone: a "Validation | go to 100%
+    # if the ATO rate is down ≥ 50%" row is a launch gate, not a failure mode, whatever its words.
+    yields_to: list[str] = Field(default_factory=list)
 
 
 class Opening(_Strict):
