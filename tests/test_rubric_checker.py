@@ -303,6 +303,42 @@ class TestFailureHandling:
         assert statuses(text)["failure_modes"] == "missing"
 
 
+class TestValidationProtocol:
+    """Method, duration or sample, and a decision rule, wherever the writer split them."""
+
+    def test_a_paragraph_read_with_the_list_it_introduces(self) -> None:
+        text = (
+            "# Bidder v5\n\nWe recommend v5.\n\n## How we'll prove it out\n\n"
+            "A/B on 10% of bid traffic for 10 days. We ship to 100% if:\n\n"
+            "- surplus per won impression is up ≥ 3%, and\n- win-rate lands within 1 pt of target.\n"
+        )
+        assert statuses(text)["validation"] == "present"
+
+    def test_a_protocol_in_two_neighbouring_points(self) -> None:
+        text = (
+            "# ETA weekly\n\nWe recommend the new ETA model.\n\n## Next week\n\n"
+            "- The A/B starts Monday in three depots and runs for 3 weeks.\n"
+            "- Decision rule: roll out if MAE improves by at least 15%.\n"
+        )
+        assert statuses(text)["validation"] == "present"
+
+    def test_two_points_with_no_decision_rule_stay_incomplete(self) -> None:
+        text = (
+            "# ETA weekly\n\nWe recommend the new ETA model.\n\n## Next week\n\n"
+            "- The A/B starts Monday in three depots and runs for 3 weeks.\n"
+            "- We will look at MAE and the on-time rate.\n"
+        )
+        assert statuses(text)["validation"] == "incomplete"
+
+    def test_how_it_was_settled_is_no_hedge(self) -> None:
+        text = (
+            "# Cutover\n\nWe're moving voice search to Whisper on 14 October.\n\n"
+            "We shadowed Whisper on 10% of live traffic for 10 days before deciding; the bar was that "
+            "it must not be worse than Kaldi by more than 0.5 WER points.\n"
+        )
+        assert statuses(text)["validation"] == "present"
+
+
 class TestFormula:
     """A formula is an expression or a precise rule in words: an aggregation over a window."""
 

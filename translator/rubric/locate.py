@@ -564,6 +564,9 @@ class ConcernLocator:
         gathered = self._gathered(concern, status_rules)
         if gathered is not None:
             return Resolution(self._result("present", gathered), gathered)
+        by_points = self._by_adjacent_points(concern, status_rules)
+        if by_points is not None:
+            return Resolution(self._result("present", by_points), by_points)
         if substantive:
             return Resolution(self._result("incomplete", substantive[0]), substantive[0])
         partial = self._partial(concern)
@@ -658,6 +661,40 @@ class ConcernLocator:
                 # Point at the item that carries the content, not at the head of its list.
                 anchor = next((b for b in unit if self.matcher.meets_all([b], rule)), unit[0])
                 location.line, location.anchor = anchor.line, anchor
+                return location
+        return None
+
+    def _by_adjacent_points(self, concern: str, status_rules: list[Rule]) -> Location | None:
+        """Two neighbouring points of one list that together hold the concern ("- The A/B runs
+        for 3 weeks in three depots" / "- Decision rule: roll out if MAE improves by at least
+        15%"): one protocol written as two bullets, the first addressing the concern, the second
+        completing it. Each point must carry an element of its own;
+        only section-scoped rules read two points as one (a failure mode's handling must still sit
+        with its condition), and no further than two: a longer list is a bag of points."""
+        rule = self.vocabulary.concerns[concern].content
+        # The first point addresses the concern (its partial rule: a validation's method and
+        # duration, a lineage's source); the next one completes it.
+        opener = self.vocabulary.concerns[concern].partial
+        if not rule or not opener or any(scope == "block" for _, scope in status_rules):
+            return None
+        groups = [group for groups, _ in status_rules for group in groups]
+        for first, second in zip(self.doc.blocks, self.doc.blocks[1:], strict=False):
+            if not (
+                first.list_depth == second.list_depth == 1
+                and first.section == second.section
+                and second.index == first.index + 1
+                and not first.is_question
+                and not second.is_question
+                and first.index not in self.matcher.unsettled
+            ):
+                continue
+            pair = self._own_steps(concern, [first, second])
+            if len(pair) < 2 or not self.matcher.meets_all([first], opener) or not self.matcher.meets_all(pair, rule):
+                continue
+            if any(len(self.matcher.groups_met([b], groups, set())) == len(groups) for b in pair):
+                continue  # a point with no element of its own is not half of the protocol
+            location = Location("content", first.line, "", [pair], anchor=first)
+            if self._adequate(location, status_rules):
                 return location
         return None
 
@@ -890,7 +927,18 @@ def _text_units(blocks: list[Block], lists: bool = False, nested: bool = True) -
         # A nested item belongs with the item it is nested under: "OSRM timeout" with its
         # sub-bullet "falls back to haversine distance", a source with its cadence.
         under = nested and joined and block.parent is not None and any(b.index == block.parent for b in units[-1])
-        if same_table or same_list or under:
+        # A paragraph that introduces a list ("We ship to 100% if:") is read with the list, as a
+        # plan (a failure mode is still read item by item: its handling sits with its condition).
+        introduced = (
+            lists
+            and joined
+            and block.list_depth >= 1
+            and units[-1][0].list_depth == 0
+            and units[-1][0].kind == "paragraph"
+            and units[-1][0].text.rstrip().endswith(":")
+            and all(b.list_depth >= 1 for b in units[-1][1:])
+        )
+        if same_table or same_list or under or introduced:
             units[-1].append(block)
         else:
             units.append([block])
