@@ -339,6 +339,38 @@ class TestValidationProtocol:
         assert statuses(text)["validation"] == "present"
 
 
+class TestLineageAndCost:
+    """Cadences, freshness and costs in the words writers use for them."""
+
+    @pytest.mark.parametrize(
+        ("sentence", "expected"),
+        [
+            ("Labels come from `trust_safety.review_decisions`; moderators append to it continuously.", "present"),
+            ("Events come off the `ads.spend_events` stream, aggregated into 5-minute windows.", "present"),
+            ("Scores read the Epic Clarity extract in `clarity.encounters`, available by 04:30.", "present"),
+            # A lookback window is no cadence.
+            ("A Spark job reads `search.serp_clicks` and aggregates the 28-day window.", "incomplete"),
+        ],
+    )
+    def test_lineage(self, sentence: str, expected: str) -> None:
+        assert statuses(f"# Change\n\nWe recommend the change.\n\n## Data\n\n{sentence}\n")["lineage"] == expected
+
+    @pytest.mark.parametrize(
+        ("sentence", "expected"),
+        [
+            ("Median response time drops from 2.8 s to about 180 ms.", "present"),
+            ("Sized on a sample: ~40 min on the shared 16-core Spark pool, roughly $12 per run.", "present"),
+            ("It runs on a small VM for well under $300 a month.", "present"),
+            ("At $53/mo ARPU that is $340k a quarter of churn avoided.", "missing"),
+            # A sum of money that is no running cost.
+            ("Applicants with income < £25k are 15,900 of the book.", "missing"),
+        ],
+    )
+    def test_latency_and_cost(self, sentence: str, expected: str) -> None:
+        text = f"# Change\n\nWe recommend the change.\n\n{sentence}\n"
+        assert statuses(text)["latency_cost"] == expected
+
+
 class TestFormula:
     """A formula is an expression or a precise rule in words: an aggregation over a window."""
 

@@ -675,7 +675,9 @@ class ConcernLocator:
         # The first point addresses the concern (its partial rule: a validation's method and
         # duration, a lineage's source); the next one completes it.
         opener = self.vocabulary.concerns[concern].partial
-        if not rule or not opener or any(scope == "block" for _, scope in status_rules):
+        if not (rule and opener and self.vocabulary.concerns[concern].split_over_points):
+            return None
+        if any(scope == "block" for _, scope in status_rules):
             return None
         groups = [group for groups, _ in status_rules for group in groups]
         for first, second in zip(self.doc.blocks, self.doc.blocks[1:], strict=False):

@@ -58,6 +58,10 @@ class Concern(_Strict):
     # Concerns whose items this one's content search leaves alone: a "Validation | go to 100%
     # if the ATO rate is down ≥ 50%" row is a launch gate, not a failure mode, whatever its words.
     yields_to: list[str] = Field(default_factory=list)
+    # Whether two neighbouring points of one list may hold the concern between them ("- A/B for
+    # 3 weeks in three depots" / "- Decision rule: roll out if MAE improves by 15%"). Off where a
+    # word in the next point is as likely about something else (a "table" and a "quarter").
+    split_over_points: bool = False
 
 
 class Opening(_Strict):
