@@ -371,6 +371,23 @@ class TestLineageAndCost:
         assert statuses(text)["latency_cost"] == expected
 
 
+class TestChange:
+    """A model change names what changes: an identifier, a model family, a threshold's value."""
+
+    @pytest.mark.parametrize(
+        ("sentence", "expected"),
+        [
+            ("Approve replacing the per-store ARIMA forecasts with a global LightGBM model.", "present"),
+            ("Change the decline threshold for `card_velocity_gbm` from 0.82 to 0.76.", "present"),
+            ("Decision: we move batch transcription to whisper-large-v3.", "present"),
+            ("We should make things better for the fraud team.", "missing"),
+        ],
+    )
+    def test_change(self, sentence: str, expected: str) -> None:
+        text = f"# Change\n\n{sentence}\n"
+        assert statuses(text, kind="model-change")["change"] == expected
+
+
 class TestFormula:
     """A formula is an expression or a precise rule in words: an aggregation over a window."""
 
