@@ -567,6 +567,9 @@ class ConcernLocator:
         by_points = self._by_adjacent_points(concern, status_rules)
         if by_points is not None:
             return Resolution(self._result("present", by_points), by_points)
+        by_title = self._under_its_title(concern, status_rules)
+        if by_title is not None:
+            return Resolution(self._result("present", by_title), by_title)
         if substantive:
             return Resolution(self._result("incomplete", substantive[0]), substantive[0])
         partial = self._partial(concern)
@@ -663,6 +666,22 @@ class ConcernLocator:
                 location.line, location.anchor = anchor.line, anchor
                 return location
         return None
+
+    def _under_its_title(self, concern: str, status_rules: list[Rule]) -> Location | None:
+        """A document whose title names the concern ("# A/B test plan: neural spelling
+        correction") is about it throughout: the method in the title, the duration and the ship
+        criterion in its "Design" table are one protocol. Section-scoped rules only; the
+        elements are gathered over the document's own text (never its open questions)."""
+        title = next((section for section in self.doc.sections if section.is_title), None)
+        if title is None or concern not in concerns_named_by(title.heading, self.vocabulary):
+            return None
+        if any(scope == "block" for _, scope in status_rules):
+            return None
+        blocks = [b for b in self.doc.blocks if b.index not in self.matcher.unsettled and not b.is_question]
+        if not blocks:
+            return None
+        location = Location("heading", title.line, title.title, [blocks], headings=[_heading_block(title)])
+        return location if self._adequate(location, status_rules) else None
 
     def _by_adjacent_points(self, concern: str, status_rules: list[Rule]) -> Location | None:
         """Two neighbouring points of one list that together hold the concern ("- The A/B runs
