@@ -70,8 +70,10 @@ def test_scorer_agrees_with_the_original_labels() -> None:
         # before the fifth session's tuning (the opening's reading of decisions, then issue 8's
         # gate round), 936/965, 19, 1, 108/123 after it. The sixth session added 50 short specs
         # (d1, d2, measured untouched: 113/135, 18, 4, 14/25 and 110/137, 20, 3, 13/25): 1164/1237,
-        # 52, 8, 135/173 before its tuning, 1198/1237, 21, 5, 135/173 after it.
-        (DEV, "dev", 1198, 21, 5, 135),
+        # 52, 8, 135/173 before its tuning, 1198/1237, 21, 5, 135/173 after it. Then 50 specs of
+        # the other kinds (d3, d4; untouched 180/225, 36, 4, 21/25 and 178/225, 40, 2, 20/25):
+        # 1570/1687, 82, 11, 176/223 before tuning on them.
+        (DEV, "dev", 1570, 82, 11, 176),
         # The fifth session's tuning: blind 524 -> 535, 64 -> 56 false alarms, 7 -> 7 missed;
         # round 2 269 -> 274, 36 -> 33, 1 -> 2; round 3 262 -> 265, 45 -> 45, 3 -> 4.
         # The sixth session's rounds (formula, opening, failure handling, validation, lineage and

@@ -27,6 +27,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # "Failure modes: if X..." or "Data lineage:" on its own line: a plain-text lead-in.
 _LABEL_LEAD_IN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 &/'()\-]{1,60}?)\s*:(?:\s+|$)")
 _LEAD_IN_TRAILER = re.compile(r"^[\s:.\-–—]+")
+# What may stand before a bold lead-in without being text: a checklist's box ("- [x] **Owner:**
+# ...") or a status mark ("✅ **Fallback:** ...").
+_MARKER = re.compile(r"^\s*(\[[ xX]\]|[✅✔☑❌⚠️🟢🟡🔴]+)\s*")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -285,10 +288,11 @@ class _Builder:
             label, offset = lead
             body = _LEAD_IN_TRAILER.sub("", text[offset:])
         else:
-            match = _LABEL_LEAD_IN.match(text)
+            unmarked = _MARKER.sub("", text, count=1)
+            match = _LABEL_LEAD_IN.match(unmarked)
             if match and len(match.group(1).split()) <= 6:
                 label = match.group(1)
-                body = text[match.end() :]
+                body = unmarked[match.end() :]
         self.blocks.append(
             Block(
                 index=len(self.blocks),
@@ -489,7 +493,7 @@ def _inline_text(inline: Token, on_comment: Any) -> tuple[str, tuple[str, int] |
             on_comment(child.content, line)
         elif ctype == "image":
             parts.append(child.content)
-        elif ctype == "strong_open" and lead is None and lead_start is None and not "".join(parts).strip():
+        elif ctype == "strong_open" and lead is None and lead_start is None and not _MARKER.sub("", "".join(parts)).strip():
             lead_start = len("".join(parts))
         elif ctype == "strong_close" and lead_start is not None and lead is None:
             joined = "".join(parts)
