@@ -77,6 +77,8 @@ def test_notes_read_through_their_readers_parse_the_same(path: Path) -> None:
         "# T\r\n\r\npara\r\nline\x00two\r\n",
         "```py\ncode\n| a |\n|---|\n```\n\n    indented\n    code\n\ntext",
         "Setext\n===\n\n> quote **Lead.** body\n> more\n\n***\n",
+        # Labels without bold or colon: a checklist box, a line heading a list, an outline's lines.
+        "- [x] **Owner:** x\n- ✅ Fallback: y\n\nIf it fails\n- z\n\n1. Data\n   4.1 Training: t\n   4.2 Live: u\n",
     ],
 )
 def test_edge_cases_parse_the_same(text: str) -> None:

@@ -86,6 +86,35 @@ class TestDocumentModel:
             ("failure modes", "if the topic lags, serve the cached score."),
         ]
 
+    def test_labels_a_writer_puts_without_bold_or_colon(self) -> None:
+        parsed = parse_document(
+            doc("""\
+            - [x] **Owner and provenance:** built by Retention Analytics.
+            - ✅ Fallback: serve v3 scores.
+
+            If it fails in prod
+            - edge box offline → PLC falls back to the rule-based check
+
+            1. Model details
+               2.1 Built by the Network Analytics team.
+               2.2 Type: a Temporal Fusion Transformer.
+
+            We shadowed it for a week.
+            - one point
+            """)
+        )
+        assert [(b.lead_in, b.body) for b in parsed.blocks] == [
+            ("owner and provenance", "built by Retention Analytics."),
+            ("fallback", "serve v3 scores."),
+            ("if it fails in prod", ""),  # a short line heading a list is its label
+            (None, "edge box offline → PLC falls back to the rule-based check"),
+            ("model details", ""),  # an outline's item over its numbered lines
+            (None, "2.1 Built by the Network Analytics team."),
+            ("type", "a Temporal Fusion Transformer."),
+            (None, "We shadowed it for a week."),  # a sentence stays text
+            (None, "one point"),
+        ]
+
     def test_table_rows_are_blocks_with_their_lines(self) -> None:
         parsed = parse_document("| option | p95 |\n|---|---|\n| GBDT | 12 ms |\n| transformer | 95 ms |\n")
         assert [(b.kind, b.text, b.line) for b in parsed.blocks] == [
@@ -286,6 +315,12 @@ class TestFailureHandling:
             ("If a van's telemetry is more than 5 min behind, its ETAs drop back to the schedule.", "present"),
             ("If `catnet` is unavailable, listings publish with the seller-chosen category.", "present"),
             ("If the classifier is down, comments go through the old regex filter.", "present"),
+            ("If the GPU pool is saturated, the router sends the message to v1.4.", "present"),
+            (
+                "If the pricing service doesn't answer within 200 ms, the engine uses the ladder price for that request.",
+                "present",
+            ),
+            ("- edge box offline → PLC falls back to the rule-based vision check", "present"),
             # Conditions with no handling, and a launch's rollback, are no failure handling.
             ("- Fingerprint service outage.\n- High challenge rates for VPN users.", "incomplete"),
             ("Go back to the nightly-only setup if time-to-action hasn't improved after two weeks.", "incomplete"),

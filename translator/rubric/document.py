@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from typing import Any
 
 from translator.rubric.events import Token, block_tokens
@@ -27,9 +28,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # "Failure modes: if X..." or "Data lineage:" on its own line: a plain-text lead-in.
 _LABEL_LEAD_IN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 &/'()\-]{1,60}?)\s*:(?:\s+|$)")
 _LEAD_IN_TRAILER = re.compile(r"^[\s:.\-–—]+")
-# What may stand before a bold lead-in without being text: a checklist's box ("- [x] **Owner:**
-# ...") or a status mark ("✅ **Fallback:** ...").
-_MARKER = re.compile(r"^\s*(\[[ xX]\]|[✅✔☑❌⚠️🟢🟡🔴]+)\s*")
+# What may stand before a lead-in without being text: a checklist's box ("- [x] **Owner:**
+# ..."), a status mark ("✅ **Fallback:** ...") or an outline's number ("4.1 Training: ...").
+_MARKER = re.compile(r"^\s*(\[[ xX]\]|[✅✔☑❌⚠️🟢🟡🔴]+|\d+(\.\d+)+(?=\s))\s*")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -365,6 +366,7 @@ class _Builder:
             stack.append(section)
         for section in stack:
             section.end_block = len(self.blocks)
+        _label_lines_over_lists(self.blocks)
         # The title is a lone H1 that opens the document; it names the document, not a concern.
         h1s = [s for s in self.sections if s.level == 1]
         if len(h1s) == 1 and self.sections and self.sections[0] is h1s[0]:
@@ -378,6 +380,35 @@ class _Builder:
             suppressions=self.suppressions,
             code_lines=self.code_lines,
         )
+
+
+_OUTLINE_NUMBER = re.compile(r"\s*\d+(\.\d+)+\s")
+
+
+def _label_lines_over_lists(blocks: list[Block]) -> None:
+    """A short line of its own that heads a list ("If it fails in prod" over "- edge box offline
+    → ..."; "What we ship" over its bullets) is the list's label, as "**If it fails:**" would
+    be: plain-text writers head a list so. A sentence (end punctuation), a longer line or a
+    line with a label of its own stays text. So is a numbered outline's item over its numbered
+    lines ("2. Model details" over "2.1 Built by ...", "2.2 Type: ...")."""
+    for block, after in pairwise(blocks):
+        text = block.text.strip()
+        if (
+            block.kind == "paragraph"
+            and block.lead_in is None
+            and not block.quoted
+            and (
+                (not block.list_depth and after.list_depth == 1)
+                or (after.list_depth == block.list_depth and _OUTLINE_NUMBER.match(after.text) is not None)
+            )
+            and after.section == block.section
+            and after.line <= block.end_line + 2
+            and "\n" not in text
+            and 1 <= len(text.split()) <= 6
+            and not text.endswith((".", "!", "?", ";", ",", ")"))
+            and text[:1].isalpha()
+        ):
+            block.lead_in, block.lead_in_raw, block.body = normalise_phrase(text), text, ""
 
 
 def _read_row(block: Block, cells: tuple[str, ...], header: tuple[str, ...], is_header: bool) -> None:
@@ -453,7 +484,8 @@ def _split_label_lines(text: str, lead: tuple[str, int] | None) -> list[tuple[in
     """Split a paragraph of stacked "Label: value" lines (plain-text notes write them without
     blank lines) into one block per label: (line offset, text, bold lead-in of the first part)."""
     lines = text.split("\n")
-    starts = [0] + [n for n in range(1, len(lines)) if _is_label_line(lines[n])]
+    # A numbered outline's lines ("4.1 Training: ...", "4.2 Live inputs: ...") are items too.
+    starts = [0] + [n for n in range(1, len(lines)) if _is_label_line(lines[n]) or _OUTLINE_NUMBER.match(lines[n])]
     if len(starts) == 1:
         return [(0, text, lead)]
     parts = []
@@ -493,7 +525,12 @@ def _inline_text(inline: Token, on_comment: Any) -> tuple[str, tuple[str, int] |
             on_comment(child.content, line)
         elif ctype == "image":
             parts.append(child.content)
-        elif ctype == "strong_open" and lead is None and lead_start is None and not _MARKER.sub("", "".join(parts)).strip():
+        elif (
+            ctype == "strong_open"
+            and lead is None
+            and lead_start is None
+            and not _MARKER.sub("", "".join(parts)).strip()
+        ):
             lead_start = len("".join(parts))
         elif ctype == "strong_close" and lead_start is not None and lead is None:
             joined = "".join(parts)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from translator.rubric.document import Block, Document, Section, normalise_phrase
 from translator.rubric.matrix import signal_set
@@ -699,7 +700,7 @@ class ConcernLocator:
         if any(scope == "block" for _, scope in status_rules):
             return None
         groups = [group for groups, _ in status_rules for group in groups]
-        for first, second in zip(self.doc.blocks, self.doc.blocks[1:], strict=False):
+        for first, second in pairwise(self.doc.blocks):
             if not (
                 first.list_depth == second.list_depth == 1
                 and first.section == second.section
