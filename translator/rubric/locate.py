@@ -559,6 +559,15 @@ class ConcernLocator:
         adequate_named = next((loc for loc in substantive if self._adequate(loc, status_rules, concern)), None)
         if adequate_named is not None:
             return Resolution(self._result("present", adequate_named), adequate_named)
+        if (
+            named
+            and not substantive
+            and not any(denials.values())
+            and self.vocabulary.concerns[concern].placeholder_is_final
+        ):
+            # The writer's own "Training data: TBD" says the concern is open: a mention of the
+            # training data in the overview does not close what the writer left open.
+            return self._missing_named(named, denials)
         by_content = self._by_content(concern, status_rules)
         if by_content is not None:
             return Resolution(self._result("present", by_content), by_content)
@@ -577,12 +586,16 @@ class ConcernLocator:
         if partial is not None and not named:
             return Resolution(self._result("incomplete", partial), partial)
         if named:
-            denial = denials[id(named[0])]
-            placeholder = f"denial: {_shorten(denial)}" if denial else self._placeholder_text(named[0])
-            return Resolution(
-                ConcernResult(status="missing", line=named[0].line, evidence=placeholder), named[0], placeholder
-            )
+            return self._missing_named(named, denials)
         return Resolution(ConcernResult(status="missing"), None)
+
+    def _missing_named(self, named: list[Location], denials: dict[int, str | None]) -> Resolution:
+        """Missing where the spec names the concern: its placeholder, or its denial, as evidence."""
+        denial = denials[id(named[0])]
+        placeholder = f"denial: {_shorten(denial)}" if denial else self._placeholder_text(named[0])
+        return Resolution(
+            ConcernResult(status="missing", line=named[0].line, evidence=placeholder), named[0], placeholder
+        )
 
     def _gathered(self, concern: str, status_rules: list[Rule]) -> Location | None:
         """The concern's elements gathered over all the sections that name it and those of the

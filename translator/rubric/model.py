@@ -62,6 +62,10 @@ class Concern(_Strict):
     # 3 weeks in three depots" / "- Decision rule: roll out if MAE improves by 15%"). Off where a
     # word in the next point is as likely about something else (a "table" and a "quarter").
     split_over_points: bool = False
+    # Whether a placeholder where the spec names the concern ("Training data: TBD") settles it
+    # as missing, whatever its content rule finds elsewhere (a model card's overview mentions
+    # the training data in passing; the writer's TBD says the section is still to be written).
+    placeholder_is_final: bool = False
 
 
 class Opening(_Strict):
