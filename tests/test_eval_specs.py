@@ -79,8 +79,8 @@ def test_scorer_agrees_with_the_original_labels() -> None:
         # round 2 269 -> 274, 36 -> 33, 1 -> 2; round 3 262 -> 265, 45 -> 45, 3 -> 4.
         # The sixth session's rounds (formula, opening, failure handling, validation, lineage and
         # cost, change, labels without bold or colon, model-card sections by content): blind
-        # 535 -> 554, false alarms 56 -> 36, missed gaps 7 -> 9 (round 4: 5 -> 6): each rule that reads more coverage
-        # reads some gap as coverage too (held out: not opened).
+        # 535 -> 554, false alarms 56 -> 36, missed gaps 7 -> 9 (round 4: 5 -> 6): each rule
+        # that reads more coverage reads some gap as coverage too (held out: not opened).
         (BLIND, "blind", 554, 36, 9, 64),  # kind was 61 before the notes kind cues (issue 13)
         (ROUND2, "round2", 280, 27, 2, 34),  # 274, 33, 2 at the sixth session's start
         # Round 3, measured once: 240/323, 64, 2, 32/40 with the checker before the last tuning
