@@ -52,6 +52,7 @@ def test_a_decision_in_the_opening_is_the_recommendation(opening: str) -> None:
         "From the data we see a drift in the EU segment.",
         "p95 latency increased from 180 ms to 210 ms after the upgrade.",
         "Before we renew the reservation, I'd like us to settle whether we stay on Kaldi or move to Whisper.",
+        "About 2,300 applicants a week are declined who would have been approved before.",
     ],
 )
 def test_finding_out_is_no_decision(opening: str) -> None:

@@ -473,6 +473,16 @@ class TestModelCardSections:
             "present",
         ]
 
+    def test_model_details_need_when_and_what(self) -> None:
+        card = "# Card\n\n## Model details\n\n- Architecture: a Temporal Fusion Transformer, v3.\n- Owner: ?\n"
+        assert statuses(card, kind="model-card")["model_details"] == "incomplete"
+        dated = card.replace("- Owner: ?", "- Built by: Forecasting (A. Roy), trained in March 2024.")
+        assert statuses(dated, kind="model-card")["model_details"] == "present"
+
+    def test_a_statistical_bias_is_no_ethical_consideration(self) -> None:
+        card = "# Card\n\n## Results\n\nOverall WAPE 16.2%, bias -1.1%.\n"
+        assert statuses(card, kind="model-card")["ethical_considerations"] == "missing"
+
     def test_a_placeholder_under_the_sections_own_name_keeps_it_open(self) -> None:
         card = self.CARD.replace("## Things to keep in mind", "## Training data\n\nTBD: Lucia to fill in.\n\n## Notes")
         assert statuses(card, kind="model-card")["training_data"] == "missing"
