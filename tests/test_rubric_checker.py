@@ -383,6 +383,18 @@ class TestValidationProtocol:
         # Under another title the same table names no method.
         assert statuses(text.replace("A/B test plan", "Proposal"))["validation"] != "present"
 
+    @pytest.mark.parametrize(
+        "section",
+        [
+            "## Validation\n\n- 1% of traffic, 1 week.\n- Compare logged vs recomputed per feature.\n"
+            "- Pass: mismatch < 0.1% on real-time features.",
+            "## Validation\n\nOffline eval on a held-out 3k-appeal set; ship if precision ≥ 0.9.",
+            "## Exit criteria\n\nParity check on a fresh 200k-pair replay shows ≥ 99.5% agreement.",
+        ],
+    )
+    def test_methods_and_samples_in_other_words(self, section: str) -> None:
+        assert statuses(f"# Change\n\nWe recommend the change.\n\n{section}\n")["validation"] == "present"
+
     def test_how_it_was_settled_is_no_hedge(self) -> None:
         text = (
             "# Cutover\n\nWe're moving voice search to Whisper on 14 October.\n\n"
