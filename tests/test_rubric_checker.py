@@ -515,6 +515,17 @@ class TestDecisionMatrix:
         assert statuses(without_quality, kind="tradeoff-memo")["decision_matrix"] != "present"
 
 
+class TestInterface:
+    def test_send_and_get_labels_are_the_interface(self) -> None:
+        text = (
+            "# /v1/tag\n\nFrom 3 June, catalog teams call `/v1/tag`.\n\n"
+            "**Send:** `image_url` (required), `taxonomy`, `max_tags`.\n"
+            "**Get:** `tags`, a list of `{label, score}`, plus `model_version`.\n"
+        )
+        assert statuses(text, kind="service-contract")["interface"] == "present"
+        assert statuses(text.replace("**Get:**", "**Also:**"), kind="service-contract")["interface"] != "present"
+
+
 class TestFormula:
     """A formula is an expression or a precise rule in words: an aggregation over a window."""
 
