@@ -36,6 +36,9 @@ def _recommendation(opening: str) -> str:
         "**Decided today:** we add `user_7d_category_ctr` to the pCTR model.",
         "**GO** for automatic rejection on Line 4 from the 23 Sep shift.",
         "This is the decided cadence; the daily schedule has been removed.",
+        "**Call: we go with Option C, keeping LambdaMART as the first stage.**",
+        "hey folks, we need a new feature built for the bid shading model. Ask is to get it into the online store.",
+        "**Status:** Accepted (2024-03-19). We will run the small Conformer on device.",
     ],
 )
 def test_a_decision_in_the_opening_is_the_recommendation(opening: str) -> None:
