@@ -73,15 +73,15 @@ def test_scorer_agrees_with_the_original_labels() -> None:
         # 52, 8, 135/173 before its tuning, 1198/1237, 21, 5, 135/173 after it. Then 50 specs of
         # the other kinds (d3, d4; untouched 180/225, 36, 4, 21/25 and 178/225, 40, 2, 20/25):
         # 1570/1687, 82, 11, 176/223 before tuning on them.
-        # After tuning on them: 1603/1687, 49, 12, 176/223.
-        (DEV, "dev", 1603, 49, 12, 176),
+        # After tuning on them: 1610/1687, 42, 12, 176/223.
+        (DEV, "dev", 1610, 42, 12, 176),
         # The fifth session's tuning: blind 524 -> 535, 64 -> 56 false alarms, 7 -> 7 missed;
         # round 2 269 -> 274, 36 -> 33, 1 -> 2; round 3 262 -> 265, 45 -> 45, 3 -> 4.
         # The sixth session's rounds (formula, opening, failure handling, validation, lineage and
         # cost, change, labels without bold or colon, model-card sections by content): blind
-        # 535 -> 558, false alarms 56 -> 32, missed gaps 7 -> 9 (round 4: 5 -> 6): each rule
+        # 535 -> 559, false alarms 56 -> 32, missed gaps 7 -> 9 (round 4: 5 -> 6): each rule
         # that reads more coverage reads some gap as coverage too (held out: not opened).
-        (BLIND, "blind", 558, 32, 9, 64),  # kind was 61 before the notes kind cues (issue 13)
+        (BLIND, "blind", 559, 32, 9, 64),  # kind was 61 before the notes kind cues (issue 13)
         (ROUND2, "round2", 283, 24, 2, 34),  # 274, 33, 2 at the sixth session's start
         # Round 3, measured once: 240/323, 64, 2, 32/40 with the checker before the last tuning
         # round; 262/323, 45, 3, 32/40 after it.
@@ -91,10 +91,10 @@ def test_scorer_agrees_with_the_original_labels() -> None:
         # the sixth session's reading of decisions (announcements, PR summaries, hedged
         # summaries): 265/308, 32, 5 (one more false alarm on recommendation; held out, not opened);
         # after its failure-handling round: 265/308, 33, 5; after its validation round: 265, 32, 6.
-        (ROUND4, "round4", 275, 22, 6, 34),
+        (ROUND4, "round4", 276, 21, 6, 34),
         # Round 5, measured when committed (the same with the session's first checker and with the
-        # formula's rule in words): 261/314, 44, 4, 36/40; after the session's tuning 278, 27, 4.
-        (ROUND5, "round5", 278, 27, 4, 36),
+        # formula's rule in words): 261/314, 44, 4, 36/40; after the session's tuning 280, 25, 4.
+        (ROUND5, "round5", 280, 25, 4, 36),
     ],
 )
 def test_scorer_on_the_blind_corpus(
