@@ -34,6 +34,11 @@ def doc(text: str) -> str:
     return textwrap.dedent(text)
 
 
+def recommended(body: str) -> str:
+    """A small spec that states its decision, then ``body``: for tests of one other concern."""
+    return f"# Change\n\nWe recommend the change.\n\n{body}\n"
+
+
 def statuses(text: str, kind: str = "general") -> dict[str, str]:
     report = score_text(doc(text), kind=kind)
     return {key: result.status for key, result in report.concerns.items()}
@@ -327,7 +332,7 @@ class TestFailureHandling:
         ],
     )
     def test_condition_and_handling(self, section: str, expected: str) -> None:
-        text = f"# Change\n\nWe recommend the change.\n\n## Failure\n\n{section}\n"
+        text = recommended(f"## Failure\n\n{section}")
         assert statuses(text)["failure_modes"] == expected
 
     def test_a_launch_gate_row_is_not_a_failure_mode(self) -> None:
@@ -393,7 +398,7 @@ class TestValidationProtocol:
         ],
     )
     def test_methods_and_samples_in_other_words(self, section: str) -> None:
-        assert statuses(f"# Change\n\nWe recommend the change.\n\n{section}\n")["validation"] == "present"
+        assert statuses(recommended(section))["validation"] == "present"
 
     def test_how_it_was_settled_is_no_hedge(self) -> None:
         text = (
@@ -419,7 +424,7 @@ class TestLineageAndCost:
         ],
     )
     def test_lineage(self, sentence: str, expected: str) -> None:
-        assert statuses(f"# Change\n\nWe recommend the change.\n\n## Data\n\n{sentence}\n")["lineage"] == expected
+        assert statuses(recommended(f"## Data\n\n{sentence}"))["lineage"] == expected
 
     @pytest.mark.parametrize(
         ("sentence", "expected"),
@@ -434,7 +439,7 @@ class TestLineageAndCost:
         ],
     )
     def test_latency_and_cost(self, sentence: str, expected: str) -> None:
-        text = f"# Change\n\nWe recommend the change.\n\n{sentence}\n"
+        text = recommended(sentence)
         assert statuses(text)["latency_cost"] == expected
 
 

@@ -293,6 +293,11 @@ class TestCodeFiles:
         notes = read_notes(path)
         assert notes.text == "AUC 0.81 -> 0.84 on the March holdout\n\n```python\nimport pandas as pd\n```\n"
 
+    def test_code_held_as_text_reads_the_same(self):
+        notes = read_notes_text("-- AUC 0.81 -> 0.84\nSELECT 1;\n", format="sql")
+        assert notes.format == "sql"
+        assert notes.text == "AUC 0.81 -> 0.84\n\n```sql\nSELECT 1;\n```\n"
+
     def test_code_with_no_comments_is_kept_as_code(self, tmp_path):
         path = tmp_path / "q.sql"
         path.write_text("SELECT 1;\n")

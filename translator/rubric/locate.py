@@ -179,6 +179,13 @@ class SignalMatcher:
             text = self._text_cache[key] = raw
         return text
 
+    def hedged_sentences(self, block: Block) -> int:
+        """How many of the block's sentences are hedged (what :meth:`unhedged` leaves out)."""
+        if "hedge" not in self.raw_row(block):
+            return 0
+        hedge = self.vocabulary.signals["hedge"].regex
+        return sum(1 for sentence in _SENTENCES.split(block.text) if hedge.search(sentence))
+
     def meets_all(self, blocks: list[Block], groups: list[list[str]]) -> bool:
         """Whether every group is matched somewhere in ``blocks``."""
         hits = self._union(blocks, ())
@@ -517,7 +524,7 @@ class ConcernLocator:
             # Hedged into no decision ("One option would be ...; we could also consider ..."): a
             # block of two hedged sentences or more must decide something in what is left. (One
             # hedge under a "Decision" heading, "perhaps the UK later", leaves it standing.)
-            and (decides or self._hedged_sentences(block) < 2)
+            and (decides or self.matcher.hedged_sentences(block) < 2)
         ):
             if len(self.matcher.unhedged(block).split()) >= 3 and not self.matcher.block_has(block, "placeholder"):
                 return True
@@ -539,12 +546,6 @@ class ConcernLocator:
             if any(undecided in self.matcher.raw_row(other) for other in siblings):
                 return False
         return not block.text.rstrip().endswith((", or", " or", ";  or"))
-
-    def _hedged_sentences(self, block: Block) -> int:
-        if "hedge" not in self.matcher.raw_row(block):
-            return 0
-        hedge = self.vocabulary.signals["hedge"].regex
-        return sum(1 for sentence in _SENTENCES.split(block.text.lower()) if hedge.search(sentence))
 
     def _title_decides(self, title: str) -> bool:
         """A title that is itself the decision: "Promote triage classifier v4", "Churn v8: add
@@ -568,18 +569,12 @@ class ConcernLocator:
             # The writer's own "Training data: TBD" says the concern is open: a mention of the
             # training data in the overview does not close what the writer left open.
             return self._missing_named(named, denials)
-        by_content = self._by_content(concern, status_rules)
-        if by_content is not None:
-            return Resolution(self._result("present", by_content), by_content)
-        gathered = self._gathered(concern, status_rules)
-        if gathered is not None:
-            return Resolution(self._result("present", gathered), gathered)
-        by_points = self._by_adjacent_points(concern, status_rules)
-        if by_points is not None:
-            return Resolution(self._result("present", by_points), by_points)
-        by_title = self._under_its_title(concern, status_rules)
-        if by_title is not None:
-            return Resolution(self._result("present", by_title), by_title)
+        # Where else the concern may be settled, narrowest reading first: content in one unit,
+        # the named sections gathered, two neighbouring points, a title that names it.
+        for find in (self._by_content, self._gathered, self._by_adjacent_points, self._under_its_title):
+            found = find(concern, status_rules)
+            if found is not None:
+                return Resolution(self._result("present", found), found)
         if substantive:
             return Resolution(self._result("incomplete", substantive[0]), substantive[0])
         partial = self._partial(concern)
@@ -602,7 +597,7 @@ class ConcernLocator:
         concerns it gathers with: a protocol whose method, duration and decision rule sit in
         three sections is one protocol. Only section-scoped rules gather; a failure mode's
         handling must still sit with its condition."""
-        if any(scope == "block" for _, scope in status_rules):
+        if not _section_scoped(status_rules):
             return None
         named = [loc for loc in self._named.get(concern, []) if self._substantive(loc)]
         if not named:
@@ -665,7 +660,7 @@ class ConcernLocator:
             return None
         # A plan spread over the steps of one list is one piece of content; a failure mode is
         # not (its handling must sit with its condition), so block-scoped concerns look per item.
-        per_item = any(scope == "block" for _, scope in status_rules)
+        per_item = not _section_scoped(status_rules)
         pairs = self.vocabulary.concerns[concern].pairs
         for unit in self._units if per_item else self._list_units:
             unit = self._own_steps(concern, unit)
@@ -689,7 +684,7 @@ class ConcernLocator:
         title = next((section for section in self.doc.sections if section.is_title), None)
         if title is None or concern not in concerns_named_by(title.heading, self.vocabulary):
             return None
-        if any(scope == "block" for _, scope in status_rules):
+        if not _section_scoped(status_rules):
             return None
         blocks = [b for b in self.doc.blocks if b.index not in self.matcher.unsettled and not b.is_question]
         if not blocks:
@@ -710,7 +705,7 @@ class ConcernLocator:
         opener = self.vocabulary.concerns[concern].partial
         if not (rule and opener and self.vocabulary.concerns[concern].split_over_points):
             return None
-        if any(scope == "block" for _, scope in status_rules):
+        if not _section_scoped(status_rules):
             return None
         groups = [group for groups, _ in status_rules for group in groups]
         for first, second in pairwise(self.doc.blocks):
@@ -978,6 +973,12 @@ def _text_units(blocks: list[Block], lists: bool = False, nested: bool = True) -
         else:
             units.append([block])
     return units
+
+
+def _section_scoped(status_rules: list[Rule]) -> bool:
+    """Whether every rule is judged over a whole location: only such rules may gather elements
+    from several blocks (a failure mode's handling must sit with its condition)."""
+    return all(scope != "block" for _, scope in status_rules)
 
 
 def _continues_table(block: Block, previous: Block | None) -> bool:

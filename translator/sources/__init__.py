@@ -29,7 +29,9 @@ __all__ = ["DEFAULT_MAX_BYTES", "DOCUMENT_SUFFIXES", "SUPPORTED_SUFFIXES", "Note
 # What a folder is searched for: documents. Source files whose comments carry findings are read
 # when named (or matched by a glob): a folder of reports often holds helper scripts too.
 DOCUMENT_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".text", ".ipynb", ".html", ".htm", ".docx", ".pdf")
-SUPPORTED_SUFFIXES: tuple[str, ...] = (*DOCUMENT_SUFFIXES, ".sql", ".py", ".r")
+# Source files read by translator.sources.code: each is its own format, named by its suffix.
+_CODE_FORMATS = ("sql", "py", "r")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (*DOCUMENT_SUFFIXES, *(f".{name}" for name in _CODE_FORMATS))
 
 _FORMAT_BY_SUFFIX = {
     ".md": "md",
@@ -42,9 +44,7 @@ _FORMAT_BY_SUFFIX = {
     ".htm": "html",
     ".docx": "docx",
     ".pdf": "pdf",
-    ".sql": "sql",
-    ".py": "py",
-    ".r": "r",
+    **{f".{name}": name for name in _CODE_FORMATS},
 }
 
 # Formats read_notes_text accepts (binary formats need the file).
@@ -57,9 +57,7 @@ _TEXT_FORMATS = {
     "ipynb": "ipynb",
     "html": "html",
     "htm": "html",
-    "sql": "sql",
-    "py": "py",
-    "r": "r",
+    **{name: name for name in _CODE_FORMATS},
 }
 
 
@@ -70,7 +68,7 @@ def _unsupported(suffix: str) -> str:
 
 
 def _read_text(text: str, format: str, *, display: str, path: str | None) -> Notes:
-    if format in ("sql", "py", "r"):
+    if format in _CODE_FORMATS:
         from translator.sources.code import read_code_text
 
         return read_code_text(text, suffix=f".{format}", display=display, path=path)
@@ -123,7 +121,8 @@ def read_notes(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Notes
 def read_notes_text(text: str | bytes, *, path: str | None = None, format: str = "md") -> Notes:
     """Read notes the caller already holds. ``path`` only names them in origins and errors.
 
-    ``format`` is md, txt, stdin, ipynb or html (markdown, text and htm are accepted as aliases).
+    ``format`` is md, txt, stdin, ipynb, html, sql, py or r (markdown, text and htm are accepted as
+    aliases).
     ``bytes`` are decoded by the same rules as files.
     """
     display = path or TEXT_NAME

@@ -55,14 +55,11 @@ def read_code_text(text: str, *, suffix: str, display: str, path: str | None) ->
 
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
-        if in_block and block is not None:
-            body, closed, _ = stripped.partition(block[1])
-            comments.append((number, _uncomment(body)))
-            in_block = not closed
-            continue
-        if block is not None and stripped.startswith(block[0]):
+        opens = block is not None and not in_block and stripped.startswith(block[0])
+        if block is not None and (in_block or opens):
             flush_code()
-            body, closed, _ = stripped[len(block[0]) :].partition(block[1])
+            inside = stripped[len(block[0]) :] if opens else stripped
+            body, closed, _ = inside.partition(block[1])
             comments.append((number, _uncomment(body)))
             in_block = not closed
             continue
