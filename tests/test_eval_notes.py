@@ -112,7 +112,10 @@ def test_questions_quote_the_notes_own_words_and_never_an_empty_quote() -> None:
     # notes it was made on more than it generalises. Regression floors; the issue-13 target
     # (90%) is missed, and the README says so.
     # Round 3 (sixth session, two new writers), measured once: 13/24.
-    [(NOTES, 42), (NOTES_BLIND, 7), (NOTES_ROUND2, 7), (NOTES_ROUND3, 13)],
+    # The seventh session fitted the detector's weights (rubrics/kind-detector.json) on the dev
+    # notes with the dev specs: dev 71/71 is fit (five-fold cross-validated: 299/331 of notes and
+    # specs together); held out: blind 7 -> 11/11, round 2 7 -> 13/14, round 3 13 -> 21/24.
+    [(NOTES, 71), (NOTES_BLIND, 11), (NOTES_ROUND2, 13), (NOTES_ROUND3, 21)],
     ids=["notes", "blind", "round2", "round3"],
 )
 def test_kind_detection_is_measured_apart_from_drafting_with_the_kind_given(folder: Path, right_at_least: int) -> None:

@@ -273,13 +273,11 @@ class Criterion(_Strict):
 
 
 class Detect(_Strict):
-    """How to tell a document of this kind: phrases in its title (4 points each), its headings
-    (3), regex terms and word phrases in its text (1 each, once). Phrases compare in normalised
-    word forms. The best kind must reach ``min_score`` and lead the next by ``margin``, or the
-    document is ``general``: a kind that is not clearly indicated is not guessed."""
+    """The cues that tell a document of this kind: phrases in its title, its headings, and
+    regex terms and word phrases in its text (phrases compare in normalised word forms). They
+    are features of the kind detector (:mod:`translator.rubric.kind_detector`), which weighs
+    them with the document's words by weights fitted on labelled documents."""
 
-    min_score: float = 4
-    margin: float = 0
     title: list[str] = Field(default_factory=list)
     headings: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from translator.errors import RubricError
 from translator.rubric.checks import CheckContext
 from translator.rubric.document import Document, parse_document
+from translator.rubric.kind_detector import GENERAL, guess_kind
 from translator.rubric.loader import builtin_kinds, load_rubric, load_vocabulary
 from translator.rubric.locate import ConcernLocator, SignalMatcher
-from translator.rubric.matrix import SignalSet
-from translator.rubric.model import Rubric, Severity, Signal
+from translator.rubric.model import Rubric, Severity
 from translator.rubric.registry import check_types
 from translator.rubric.report import ConcernResult, DocumentReport, Finding
-from translator.rubric.words import stem_phrase, stem_text
-
-GENERAL = "general"
-DETECT_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -93,97 +88,10 @@ def choose_rubric(
 
 
 def detect_kind(doc: Document, *, title: str | None = None) -> str:
-    """The built-in kind whose detection cues the document matches best, else ``general``
-    (see :class:`translator.rubric.model.Detect`). Ties go to the kind listed first
-    alphabetically, so the result is stable. ``title``: a name the text does not carry (the
-    notes' front matter title, which the notes reader takes off the text)."""
-    scores = kind_scores(doc, title=title)
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    if not ranked:
-        return GENERAL
-    best, best_score = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    detect = load_rubric(best).detect
-    if best_score < detect.min_score or best_score - runner_up < detect.margin:
-        return GENERAL
-    return best
-
-
-def kind_scores(doc: Document, *, title: str | None = None) -> dict[str, float]:
-    """Each built-in kind's detection score for ``doc`` (``title``: as for :func:`detect_kind`)."""
-    title = stem_text(_title_of(doc, title))
-    headings = [stem_text(section.title) for section in doc.sections if not section.is_title]
-    # Notes name their parts by lead-ins ("**Finding**: ...", "Decision: ...") where a spec
-    # has headings: in a document with no headings, the lead-ins are its headings.
-    if not headings:
-        headings = [
-            stem_text(block.lead_in)
-            for block in doc.blocks
-            if block.lead_in and block.list_depth == 0 and not (block.lead_in_raw or "").endswith("?")
-        ]
-    cues = _cues(tuple(kind for kind in builtin_kinds() if kind != GENERAL))
-    # The opening of a document says what kind it is; scanning past it changes nothing but
-    # the cost on a huge file (headings are still read in full, above).
-    text = "\n".join(b.text for b in doc.blocks)[:DETECT_CHARS]
-    stemmed, size = [], 0
-    for block in doc.blocks:
-        if size > DETECT_CHARS:
-            break
-        stemmed.append(doc.stemmed(block))
-        size += len(block.text)
-    found = cues.terms.pattern_hits(text, text.lower()) | cues.terms.word_hits(" ".join(stemmed))
-    scores: dict[str, float] = {}
-    for kind, (title_needles, heading_needles) in cues.phrases.items():
-        score = 4.0 * sum(1 for needle in title_needles if needle in title)
-        score += 3.0 * sum(1 for needle in heading_needles if any(needle in heading for heading in headings))
-        score += sum(1 for name in cues.owned[kind] if name in found)
-        scores[kind] = score
-    return scores
-
-
-@dataclass(frozen=True)
-class _Cues:
-    """The detection cues of the built-in kinds, compiled once: every kind's regex terms and
-    word phrases as one SignalSet (each term and each phrase a signal of its own, named
-    "kind:t3" or "kind:w5"), so that one pass over the text finds them all."""
-
-    terms: SignalSet
-    owned: dict[str, tuple[str, ...]]  # kind -> the names of its cues in ``terms``
-    phrases: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # kind -> (title, heading) needles
-
-
-@lru_cache(maxsize=8)
-def _cues(kinds: tuple[str, ...]) -> _Cues:
-    signals: dict[str, Signal] = {}
-    owned: dict[str, tuple[str, ...]] = {}
-    phrases: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    for kind in kinds:
-        detect = load_rubric(kind).detect
-        names = []
-        for number, term in enumerate(detect.terms):
-            names.append(f"{kind}:t{number}")
-            signals[names[-1]] = Signal.model_construct(label=term, patterns=[term], words=[], fields=[])
-        # A phrase listed twice (or in two forms that stem alike) counts twice, as it always has.
-        for number, phrase in enumerate(detect.words):
-            if stem_phrase(phrase):
-                names.append(f"{kind}:w{number}")
-                signals[names[-1]] = Signal.model_construct(label=phrase, patterns=[], words=[phrase], fields=[])
-        owned[kind] = tuple(names)
-        needles = [f" {stem_phrase(p)} " for p in detect.title]
-        heading_needles = [f" {stem_phrase(p)} " for p in detect.headings if stem_phrase(p)]
-        phrases[kind] = (tuple(needles), tuple(heading_needles))
-    return _Cues(SignalSet(signals), owned, phrases)
-
-
-def _title_of(doc: Document, given: str | None) -> str:
-    """What names the document: its title heading, its front matter title, ``given``, an
-    email's Subject line; else (a chat paste, plain notes) its first line."""
-    names = [section.title for section in doc.sections if section.is_title]
-    names += [str(name) for name in (doc.front_matter.get("title"), given) if name]
-    names += [block.body for block in doc.blocks[:8] if block.lead_in == "subject"][:1]
-    if not names and doc.blocks:
-        names = [doc.blocks[0].text]
-    return " ".join(names)
+    """The built-in kind ``doc`` most likely is, else ``general`` when no kind is clearly
+    indicated (see :mod:`translator.rubric.kind_detector`). ``title``: a name the text does not
+    carry (the notes' front matter title, which the notes reader takes off the text)."""
+    return guess_kind(doc, title=title).kind
 
 
 def _context(doc: Document, rubric: Rubric) -> CheckContext:
