@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -44,11 +45,10 @@ def test_probabilities_sum_to_one_and_a_clear_kind_is_detected() -> None:
 def test_an_unsure_detector_falls_back_to_general_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     # With the bar above any probability the detector can give, nothing is clear enough.
     real = kind_detector._weights()
-    monkeypatch.setattr(
-        kind_detector, "_weights", lambda: kind_detector._Weights(real.classes, real.bias, real.weights, 1.01)
-    )
+    monkeypatch.setattr(kind_detector, "_weights", lambda: dataclasses.replace(real, confidence=1.01))
     doc = parse_document("# Launch risk\n\n## Situation\nRecall fell.\n## Mitigation options\nDelay.\n")
-    assert guess_kind(doc).kind == "general"
+    guess = guess_kind(doc)
+    assert guess.kind == "general" and guess.unsure
     assert choose_rubric(doc).kind_source == "fallback"
 
 

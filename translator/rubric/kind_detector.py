@@ -5,7 +5,7 @@ its rubric: phrases in the title, the headings and the text), and the words of t
 headings and the opening text. Its weights are data, ``rubrics/kind-detector.json``, fitted by
 ``scripts/fit_kind_detector.py`` on the labelled dev splits of ``eval_sets`` (never on a held-out
 round). Hand-weighted cues (4 points a title phrase, 3 a heading, 1 a term) had told kinds apart
-on 82% of unseen specs and 55% of unseen notes; the fitted weights on 92% of both.
+on 84% of the held-out specs and 55% of the held-out notes; the fitted weights on 92% of each.
 
 The model is unsure when no kind takes at least ``confidence`` of the probability; the document
 is then ``general`` and the resolver says it fell back. A weight file is deterministic data: a
@@ -47,11 +47,8 @@ class KindGuess:
     kind: str
     confidence: float
     probabilities: dict[str, float]
-
-    @property
-    def unsure(self) -> bool:
-        """No kind was clearly indicated: the document is ``general`` by fallback."""
-        return self.kind == GENERAL
+    # No kind took the bar's share of the probability: ``kind`` is general by fallback.
+    unsure: bool
 
 
 @dataclass(frozen=True)
@@ -60,15 +57,40 @@ class _Weights:
     bias: tuple[float, ...]
     weights: dict[str, tuple[float, ...]]
     confidence: float
+    # The word weights by part ("t", "h", "b") and word, so the score path looks a document's
+    # words up without building a feature name for each of them.
+    words: dict[str, dict[str, tuple[float, ...]]]
+
+
+def _words_by_part(weights: dict[str, tuple[float, ...]]) -> dict[str, dict[str, tuple[float, ...]]]:
+    parts: dict[str, dict[str, tuple[float, ...]]] = {part: {} for part in WORD_PARTS}
+    for name, row in weights.items():
+        part, _, word = name.partition(":")
+        if part in parts:
+            parts[part][word] = row
+    return parts
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What the detector reads of a document: each cue feature's value ("risk-brief:title" ->
+    log-scaled count) and the distinct words of each part ("t", "h", "b")."""
+
+    cues: dict[str, float]
+    words: dict[str, frozenset[str]]
 
 
 def guess_kind(doc: Document, *, title: str | None = None) -> KindGuess:
     """The kind ``doc`` most likely is. ``title``: a name the text does not carry (the notes'
     front matter title, which the notes reader takes off the text)."""
     model = _weights()
+    evidence = _evidence(doc, title)
     totals = list(model.bias)
-    for name, value in kind_features(doc, title=title).items():
-        row = model.weights.get(name)
+    rows = [(model.weights.get(name), value) for name, value in evidence.cues.items()]  # cue features
+    for part, words in evidence.words.items():
+        table = model.words[part]
+        rows += [(table.get(word), 1.0) for word in words]
+    for row, value in rows:
         if row is not None:
             for number, weight in enumerate(row):
                 totals[number] += weight * value
@@ -79,14 +101,23 @@ def guess_kind(doc: Document, *, title: str | None = None) -> KindGuess:
     # Ties go to the kind listed first, so the answer is stable.
     best = max(model.classes, key=lambda kind: probabilities[kind])
     confidence = probabilities[best]
-    if confidence < model.confidence:
-        best = GENERAL
-    return KindGuess(best, confidence, probabilities)
+    unsure = confidence < model.confidence
+    return KindGuess(GENERAL if unsure else best, confidence, probabilities, unsure)
 
 
 def kind_features(doc: Document, *, title: str | None = None) -> dict[str, float]:
-    """What the detector reads of ``doc``: the cue counts of every kind (log-scaled: the fifth
-    mention of "risk" says less than the first) and the words of title, headings and text."""
+    """What the detector reads of ``doc``, as named features (the fit script's input): the cue
+    counts of every kind and a 1 for each word of title ("t:"), headings ("h:") and text ("b:")."""
+    evidence = _evidence(doc, title)
+    features = dict(evidence.cues)
+    for part, words in evidence.words.items():
+        features.update((f"{part}:{word}", 1.0) for word in words)
+    return features
+
+
+def _evidence(doc: Document, title: str | None) -> _Evidence:
+    """The cue counts of every kind (log-scaled: the fifth mention of "risk" says less than the
+    first) and the words of title, headings and opening text."""
     title_text = stem_text(_title_of(doc, title))
     headings = [stem_text(section.title) for section in doc.sections if not section.is_title]
     # Notes name their parts by lead-ins ("**Finding**: ...", "Decision: ...") where a spec has
@@ -107,7 +138,7 @@ def kind_features(doc: Document, *, title: str | None = None) -> dict[str, float
     body = " ".join(stemmed)
     cues = _cues(tuple(kind for kind in builtin_kinds() if kind != GENERAL))
     found = cues.terms.pattern_hits(raw, raw.lower()) | cues.terms.word_hits(body)
-    features: dict[str, float] = {}
+    counted: dict[str, float] = {}
     for kind, (title_needles, heading_needles) in cues.phrases.items():
         counts = (
             sum(1 for needle in title_needles if needle in title_text),
@@ -116,11 +147,9 @@ def kind_features(doc: Document, *, title: str | None = None) -> dict[str, float
         )
         for part, count in zip(CUE_PARTS, counts, strict=True):
             if count:
-                features[f"{kind}:{part}"] = math.log1p(count)
-    for part, words in zip(WORD_PARTS, (title_text.split(), _words(headings), body.split()), strict=True):
-        for word in set(words):
-            features[f"{part}:{word}"] = 1.0
-    return features
+                counted[f"{kind}:{part}"] = math.log1p(count)
+    words = (title_text.split(), _words(headings), body.split())
+    return _Evidence(counted, {part: frozenset(found) for part, found in zip(WORD_PARTS, words, strict=True)})
 
 
 def _words(lines: Iterable[str]) -> list[str]:
@@ -186,4 +215,4 @@ def _weights() -> _Weights:
         raise RubricError(f"{path}: the kind detector's classes are not the built-in kinds; refit it")
     if any(len(row) != len(classes) for row in weights.values()):
         raise RubricError(f"{path}: a weight row does not have one weight per kind; refit it")
-    return _Weights(classes, bias, weights, confidence)
+    return _Weights(classes, bias, weights, confidence, _words_by_part(weights))
